@@ -1,0 +1,17 @@
+//! The scrm server: GraphQL over HTTP and WebSocket, the live-update bus,
+//! background jobs and the command line.
+
+pub mod app;
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod demo;
+pub mod graphql;
+pub mod http;
+pub mod import;
+pub mod jobs;
+mod live;
+pub mod metrics;
+pub mod rate_limit;
+pub mod state;
+pub mod ws;
