@@ -1,1 +1,5 @@
+//! End-to-end tests: each starts a real server on port 0 over a fresh
+//! database and talks to it over HTTP and WebSocket as the apps do.
 
+mod announcements;
+mod schema;

@@ -24,6 +24,8 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the GraphQL schema (SDL) as the code defines it.
+    Schema,
     /// Import a roster file (CSV) into the directory.
     ImportRoster {
         file: std::path::PathBuf,
@@ -49,6 +51,10 @@ async fn main() -> anyhow::Result<()> {
     }
     match command {
         Command::Serve { demo } => serve(cli.config, demo).await,
+        Command::Schema => {
+            print!("{}", scrm_api::graphql::sdl());
+            Ok(())
+        }
         Command::Migrate => {
             app::build_state(cli.config).await?;
             tracing::info!("migrations applied");

@@ -117,10 +117,10 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
                 }
             }
             Some(out) = results.recv() => {
-                if let Some(frame) = conn.forward(out) {
-                    if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
-                        break None;
-                    }
+                if let Some(frame) = conn.forward(out)
+                    && sink.send(Message::Text(frame.to_string().into())).await.is_err()
+                {
+                    break None;
                 }
             }
             _ = sleep_until(init_wait) => break Some((close::INIT_TIMEOUT, "Connection initialisation timeout")),

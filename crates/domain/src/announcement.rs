@@ -77,13 +77,14 @@ impl Draft {
         check_length("body", &self.body, MAX_BODY_CHARS)?;
         self.audience.validate()?;
         let publish_at = self.publish_at.unwrap_or(now);
-        if let Some(expires_at) = self.expires_at {
-            if expires_at <= publish_at {
-                return Err(DomainError::invalid(
-                    "expiresAt",
-                    "the expiry must come after the publication time",
-                ));
-            }
+        if self
+            .expires_at
+            .is_some_and(|expires_at| expires_at <= publish_at)
+        {
+            return Err(DomainError::invalid(
+                "expiresAt",
+                "the expiry must come after the publication time",
+            ));
         }
         Ok(self)
     }

@@ -60,6 +60,16 @@ impl Store {
         self.db.ping().await.is_ok()
     }
 
+    /// Runs SQL as is; for tools and tests (creating a database).
+    pub async fn execute_unprepared(&self, sql: &str) -> anyhow::Result<()> {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .execute_unprepared(sql)
+            .await
+            .context("statement failed")?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }

@@ -289,6 +289,8 @@ struct Snapshot {
     families: HashMap<Uuid, FamilyRow>,
     /// (family, relation) → guardian
     guardians: HashMap<(Uuid, String), GuardianRow>,
+    /// Every guardian by id.
+    people: HashMap<Uuid, GuardianRow>,
     links: HashSet<(Uuid, Uuid)>,
     /// e-mail or phone → the user who holds it
     logins: HashMap<String, Uuid>,
@@ -350,10 +352,10 @@ impl Snapshot {
             guardians.into_iter().map(|g| (g.id, g)).collect();
         let mut by_relation = HashMap::new();
         for link in &links {
-            if let Some(g) = guardian_by_id.get(&link.guardian_id) {
-                if let Some(family) = g.family_id {
-                    by_relation.insert((family, link.relation.clone()), g.clone());
-                }
+            if let Some(g) = guardian_by_id.get(&link.guardian_id)
+                && let Some(family) = g.family_id
+            {
+                by_relation.insert((family, link.relation.clone()), g.clone());
             }
         }
         let mut student_index = HashMap::new();
@@ -369,6 +371,7 @@ impl Snapshot {
             }
         }
         Snapshot {
+            people: guardian_by_id.clone(),
             classes: classes
                 .into_iter()
                 .map(|c| ((c.grade as u8, c.section), (c.id, c.name)))
@@ -545,17 +548,22 @@ impl Plan {
         self.snap.families_by_key.insert(family.key.clone(), id);
     }
 
-    /// A phone or e-mail in the file that another family already holds.
+    /// A phone or e-mail in the file that another person already holds.
+    /// The same person (same name) may be a guardian in two families, as
+    /// a parent with children from two marriages is.
     fn login_conflict(&self, family: &FamilyRows<'_>) -> Option<(&'static str, String)> {
         let row = family.rows[0];
         let holder = self.existing_primary(family);
+        let name = desired_guardians(row)
+            .first()
+            .map(|(_, n)| n.to_lowercase());
         for (field, value) in [("HP", &row.phone), ("E-Mail", &row.email)] {
-            let Some(value) = value else { continue };
-            match self.snap.logins.get(value) {
-                Some(owner) if Some(*owner) != holder => {
-                    return Some((field, format!("{field} is already used by another account")));
-                }
-                _ => {}
+            let Some(owner) = value.as_ref().and_then(|v| self.snap.logins.get(v)) else {
+                continue;
+            };
+            let same_person = self.snap.people.get(owner).map(|p| p.name.to_lowercase()) == name;
+            if Some(*owner) != holder && !same_person {
+                return Some((field, format!("{field} is already used by another account")));
             }
         }
         None
@@ -592,9 +600,17 @@ impl Plan {
                 (None, None)
             };
             let key = (family_id, relation.to_owned());
-            let id = match self.snap.guardians.get(&key).cloned() {
-                Some(g) => {
+            let known = self.snap.guardians.get(&key).cloned();
+            let id = match known.or_else(|| self.same_person(name, &email, &phone)) {
+                // Only the family a guardian was first imported with
+                // updates their details, so that a parent in two families
+                // does not flip between two phones on every import.
+                Some(g) if g.family_id == Some(family_id) => {
                     changes.extend(self.update_guardian(&g, name, email, phone));
+                    g.id
+                }
+                Some(g) => {
+                    self.snap.guardians.insert(key, g.clone());
                     g.id
                 }
                 None => self.new_guardian(family_id, relation, name, email, phone),
@@ -602,6 +618,22 @@ impl Plan {
             ids.push((id, relation));
         }
         (ids, changes)
+    }
+
+    /// An existing guardian with this name who holds this e-mail or phone.
+    fn same_person(
+        &self,
+        name: &str,
+        email: &Option<String>,
+        phone: &Option<String>,
+    ) -> Option<GuardianRow> {
+        [email, phone]
+            .into_iter()
+            .flatten()
+            .filter_map(|login| self.snap.logins.get(login))
+            .filter_map(|id| self.snap.people.get(id))
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .cloned()
     }
 
     fn new_guardian(
@@ -625,16 +657,17 @@ impl Plan {
             family_id.into(),
             self.now.into(),
         ]);
-        self.snap.guardians.insert(
-            (family_id, relation.to_owned()),
-            GuardianRow {
-                id,
-                name: name.to_owned(),
-                email,
-                phone,
-                family_id: Some(family_id),
-            },
-        );
+        let row = GuardianRow {
+            id,
+            name: name.to_owned(),
+            email,
+            phone,
+            family_id: Some(family_id),
+        };
+        self.snap.people.insert(id, row.clone());
+        self.snap
+            .guardians
+            .insert((family_id, relation.to_owned()), row);
         self.guardians_created += 1;
         id
     }

@@ -360,7 +360,7 @@ impl AnnouncementQuery {
         };
         Ok(authorize(&viewer.actor, &rule)
             .is_ok()
-            .then(|| AnnouncementNode {
+            .then_some(AnnouncementNode {
                 item: found,
                 read_at: None,
                 acknowledged_at: None,
@@ -514,10 +514,10 @@ impl AnnouncementSubscription {
                 let Some(id) = event["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {
                     continue;
                 };
-                if let Ok(Some(item)) = state.store.feed_item(viewer.id(), id, state.now()).await {
-                    if tx.send(AnnouncementNode::from(item)).await.is_err() {
-                        break;
-                    }
+                if let Ok(Some(item)) = state.store.feed_item(viewer.id(), id, state.now()).await
+                    && tx.send(AnnouncementNode::from(item)).await.is_err()
+                {
+                    break;
                 }
             }
         }))
