@@ -10,6 +10,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 
 mod m0001_directory;
 mod m0002_announcements;
+mod m0003_conversations;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_directory::Migration),
             Box::new(m0002_announcements::Migration),
+            Box::new(m0003_conversations::Migration),
         ]
     }
 }

@@ -2,4 +2,12 @@
 //! database and talks to it over HTTP and WebSocket as the apps do.
 
 mod announcements;
+mod auth;
+mod conversations;
+mod directory;
+mod http_errors;
+mod http_guards;
+mod live;
+mod roster;
 mod schema;
+mod ws_protocol;

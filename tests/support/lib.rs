@@ -6,6 +6,7 @@
 //! default `postgres://postgres@127.0.0.1:5432`), anything else against a
 //! fresh SQLite file. `SCRM_TEST_REDIS_URL` switches the bus to Redis.
 
+mod school;
 mod ws;
 
 use anyhow::{Context, Result};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use school::{OwnRedis, School};
 pub use ws::{Frame, WsClient};
 
 /// The password every user made by the helpers has.

@@ -5,9 +5,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::TestApp;
@@ -49,6 +51,41 @@ impl WsClient {
         }
         let (socket, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(WsClient { socket })
+    }
+
+    /// Opens the socket asking for `protocol` without checking what the
+    /// server answers, as a careless client would; a conforming client
+    /// gives up by itself when the server picks no sub-protocol.
+    pub async fn open_unverified(app: &TestApp, protocol: &str) -> Result<WsClient> {
+        let mut tcp = TcpStream::connect(app.addr).await?;
+        let head = format!(
+            "GET /graphql HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: c2NybS10ZXN0LWtleS0xMg==\r\n\
+             Sec-WebSocket-Protocol: {protocol}\r\n\r\n",
+            app.addr
+        );
+        tcp.write_all(head.as_bytes()).await?;
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            if tcp.read(&mut byte).await? == 0 {
+                bail!("the server closed during the handshake");
+            }
+            answer.push(byte[0]);
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        if !answer.starts_with("HTTP/1.1 101") {
+            bail!("no upgrade: {answer}");
+        }
+        let socket =
+            WebSocketStream::from_raw_socket(MaybeTlsStream::Plain(tcp), Role::Client, None).await;
+        Ok(WsClient { socket })
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.socket.send(Message::Binary(bytes.into())).await?;
+        Ok(())
     }
 
     pub async fn send(&mut self, message: Value) -> Result<()> {

@@ -90,7 +90,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let scheduler = crate::jobs::spawn_scheduler(state.clone(), Duration::from_secs(2));
+    let every = Duration::from_millis(state.config.scheduler_interval_ms.max(10));
+    let scheduler = crate::jobs::spawn_scheduler(state.clone(), every);
     let router = build_router(state);
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let result = axum::serve(

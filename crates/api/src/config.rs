@@ -39,6 +39,18 @@ pub struct Config {
     #[arg(long, env = "SCRM_DEV", default_value_t = false)]
     pub dev: bool,
 
+    /// How often scheduled work (announcements, office-hour notices) runs.
+    #[arg(long, env = "SCHEDULER_INTERVAL_MS", default_value_t = 2_000)]
+    pub scheduler_interval_ms: u64,
+
+    /// School policy: may students open private threads with students?
+    #[arg(long, env = "STUDENTS_MAY_MESSAGE_STUDENTS", default_value_t = false)]
+    pub students_may_message_students: bool,
+
+    /// School policy: may parents open private threads with other parents?
+    #[arg(long, env = "PARENTS_MAY_MESSAGE_PARENTS", default_value_t = true)]
+    pub parents_may_message_parents: bool,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -72,6 +84,10 @@ pub struct Limits {
     pub ws_init_timeout_seconds: u64,
     #[arg(long, env = "WS_PING_SECONDS", default_value_t = 20)]
     pub ws_ping_seconds: u64,
+    /// How often an open WebSocket checks that its session was not
+    /// signed out; a signed-out socket closes at the next check.
+    #[arg(long, env = "WS_SESSION_CHECK_SECONDS", default_value_t = 30)]
+    pub ws_session_check_seconds: u64,
     /// Sign-in and activation attempts per login or code per minute.
     #[arg(long, env = "SIGN_IN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub sign_in_attempts_per_minute: u32,
@@ -92,6 +108,7 @@ impl Default for Limits {
             max_page_size: 100,
             ws_init_timeout_seconds: 5,
             ws_ping_seconds: 20,
+            ws_session_check_seconds: 30,
             sign_in_attempts_per_minute: 10,
         }
     }
@@ -115,6 +132,9 @@ impl Config {
             school_timezone: chrono_tz::Asia::Jakarta,
             log_format: "pretty".to_owned(),
             dev: true,
+            scheduler_interval_ms: 2_000,
+            students_may_message_students: false,
+            parents_may_message_parents: true,
             limits: Limits::default(),
         }
     }

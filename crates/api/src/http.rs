@@ -8,10 +8,13 @@
 // boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
-use async_graphql::parser::types::{DocumentOperations, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{BatchRequest, BatchResponse, Response};
 use axum::body::{Body, Bytes};
 use axum::extract::ws::WebSocketUpgrade;
@@ -28,6 +31,9 @@ use crate::state::AppState;
 
 /// The header that must accompany a multipart upload.
 pub const CLIENT_HEADER: &str = "x-scrm-client";
+
+/// Files one multipart request may carry.
+pub const MAX_FILES: usize = 4;
 
 type Reply = axum::response::Response;
 
@@ -126,10 +132,17 @@ pub async fn post(
         Ok(b) => b,
         Err(reply) => return reply,
     };
+    if multipart && multipart_parts(&content_type, &bytes) > MAX_FILES + 2 {
+        return error_reply(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("at most {MAX_FILES} files in one request"),
+        );
+    }
     let batch = if multipart {
         let options = MultipartOptions::default()
             .max_file_size(limits.max_upload_bytes)
-            .max_num_files(4);
+            .max_num_files(MAX_FILES);
         async_graphql::http::receive_batch_body(
             Some(&content_type),
             futures_util::io::Cursor::new(bytes),
@@ -313,6 +326,30 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
         .map_err(|_| too_large())
 }
 
+/// How many parts a multipart body has, counted by its delimiters
+/// before the library parses it: the library's `max_num_files` only
+/// scales the size limit and never counts, and each file it accepts
+/// becomes a temporary file.
+fn multipart_parts(content_type: &str, body: &[u8]) -> usize {
+    let Some(boundary) = content_type.split(';').find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"'))
+    }) else {
+        return 0;
+    };
+    if boundary.is_empty() {
+        return 0;
+    }
+    let delimiter = format!("--{boundary}");
+    let delimiters = body
+        .windows(delimiter.len())
+        .filter(|w| *w == delimiter.as_bytes())
+        .count();
+    delimiters.saturating_sub(1)
+}
+
 /// Refuses documents that do not parse or carry too many aliases,
 /// before any resolver runs.
 fn precheck(query: &str, max_aliases: usize) -> Result<(), Reply> {
@@ -323,34 +360,63 @@ fn precheck(query: &str, max_aliases: usize) -> Result<(), Reply> {
             &format!("the query does not parse: {e}"),
         )
     })?;
-    let mut aliases = 0;
-    for (_, op) in document.operations.iter() {
-        aliases += count_aliases(&op.node.selection_set.node);
-    }
-    for fragment in document.fragments.values() {
-        aliases += count_aliases(&fragment.node.selection_set.node);
-    }
+    let mut counter = AliasCounter {
+        document: &document,
+        done: HashMap::new(),
+        expanding: HashSet::new(),
+    };
+    let aliases = document.operations.iter().fold(0usize, |n, (_, op)| {
+        n.saturating_add(counter.count(&op.node.selection_set.node))
+    });
     if aliases > max_aliases {
         return Err(error_reply(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            "GRAPHQL_VALIDATION_FAILED",
             &format!("too many aliases; the limit is {max_aliases}"),
         ));
     }
     Ok(())
 }
 
-fn count_aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
-            }
-            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
+/// Counts aliases as the query would run them: a fragment counts each
+/// time it is spread, or a fragment of many aliases spread many times
+/// would slip under the limit. Each fragment is counted once and
+/// remembered, so nested spreads cannot make the count itself costly,
+/// and a cycle (invalid, but not yet validated) counts nothing.
+struct AliasCounter<'a> {
+    document: &'a ExecutableDocument,
+    done: HashMap<&'a str, usize>,
+    expanding: HashSet<&'a str>,
+}
+
+impl<'a> AliasCounter<'a> {
+    fn count(&mut self, set: &'a SelectionSet) -> usize {
+        set.items.iter().fold(0usize, |n, item| {
+            let here = match &item.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some())
+                    .saturating_add(self.count(&f.node.selection_set.node)),
+                Selection::InlineFragment(f) => self.count(&f.node.selection_set.node),
+                Selection::FragmentSpread(s) => self.fragment(s.node.fragment_name.node.as_str()),
+            };
+            n.saturating_add(here)
         })
-        .sum()
+    }
+
+    fn fragment(&mut self, name: &'a str) -> usize {
+        if let Some(n) = self.done.get(name) {
+            return *n;
+        }
+        let Some((key, fragment)) = self.document.fragments.get_key_value(name) else {
+            return 0;
+        };
+        if !self.expanding.insert(key.as_str()) {
+            return 0;
+        }
+        let n = self.count(&fragment.node.selection_set.node);
+        self.expanding.remove(key.as_str());
+        self.done.insert(key.as_str(), n);
+        n
+    }
 }
 
 fn operation_kind(query: &str, name: Option<&str>) -> Option<OperationType> {

@@ -47,6 +47,7 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHan
         loop {
             tick.tick().await;
             push_due_announcements(&state).await;
+            crate::conversations::push_due_notices(&state).await;
         }
     })
 }

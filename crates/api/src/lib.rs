@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod conversations;
 pub mod demo;
 pub mod graphql;
 pub mod http;

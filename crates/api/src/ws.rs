@@ -85,7 +85,8 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
     let init_deadline = Instant::now() + limits.ws_init_timeout();
     let ping_every = Duration::from_secs(limits.ws_ping_seconds.max(1));
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
-    let mut revocation = tokio::time::interval(Duration::from_secs(30));
+    let check_every = Duration::from_secs(limits.ws_session_check_seconds.max(1));
+    let mut revocation = tokio::time::interval_at(Instant::now() + check_every, check_every);
     let mut last_heard = Instant::now();
     let far = Instant::now() + Duration::from_secs(86_400 * 365);
     let closing: Option<Closing> = loop {

@@ -6,6 +6,7 @@
 
 pub mod announcement;
 pub mod audience;
+pub mod conversation;
 pub mod error;
 pub mod phone;
 pub mod policy;

@@ -59,6 +59,8 @@ pub enum Action<'a> {
     ViewAnnouncementDelivery {
         author_id: Uuid,
     },
+    /// See and work the shared queue of support requests.
+    WorkSupportQueue,
 }
 
 impl Action<'_> {
@@ -74,6 +76,7 @@ impl Action<'_> {
             Action::ViewStudentRecords { .. } => "view_student_records",
             Action::PublishAnnouncement { .. } => "publish_announcement",
             Action::ViewAnnouncementDelivery { .. } => "view_announcement_delivery",
+            Action::WorkSupportQueue => "work_support_queue",
         }
     }
 }
@@ -93,7 +96,9 @@ pub fn authorize(actor: &Actor, action: &Action<'_>) -> DomainResult<()> {
 fn allowed(actor: &Actor, action: &Action<'_>) -> bool {
     match *action {
         Action::ReadOwn => true,
-        Action::ImportRoster | Action::ManageActivationCodes => actor.is_school(),
+        Action::ImportRoster | Action::ManageActivationCodes | Action::WorkSupportQueue => {
+            actor.is_school()
+        }
         Action::ManageDirectory => actor.has(Role::Admin),
         Action::ViewDirectory => actor.is_school_or_teacher(),
         Action::ViewContactDetails { subject } => {

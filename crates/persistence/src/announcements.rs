@@ -102,21 +102,15 @@ impl Store {
         )
         .await
         .map_err(db_err)?;
-        let (recipients, mut values) = recipients_sql(&draft.audience, academic_year, 5);
+        let (recipients, mut values) = recipients_sql(&draft.audience, academic_year, 4);
         values.splice(
             0..0,
-            [
-                id.into(),
-                publish_at.into(),
-                draft.expires_at.into(),
-                author_id.into(),
-            ],
+            [id.into(), publish_at.into(), draft.expires_at.into()],
         );
         let sql = format!(
             "INSERT INTO announcement_recipients \
              (announcement_id, user_id, family_id, publish_at, expires_at) \
-             SELECT $1, u.id, u.family_id, $2, $3 FROM users u \
-             WHERE u.id IN ({recipients}) OR u.id = $4"
+             SELECT $1, u.id, u.family_id, $2, $3 FROM users u WHERE u.id IN ({recipients})"
         );
         let addressed = exec(&tx, &sql, values).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
@@ -134,6 +128,8 @@ impl Store {
             ("users", &audience.user_ids, "audience.userIds", "person"),
         ];
         for (table, ids, field, what) in checks {
+            // An id named twice is found once, so count distinct ids.
+            let ids: std::collections::BTreeSet<Uuid> = ids.iter().copied().collect();
             if ids.is_empty() {
                 continue;
             }

@@ -8,10 +8,15 @@
 pub mod announcements;
 pub mod directory;
 mod error;
+pub mod messages;
+mod office;
 pub mod roster_import;
 mod sql;
+pub mod threads;
 pub mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,6 +30,7 @@ pub use sea_orm::DatabaseConnection as Connection;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -42,10 +48,15 @@ impl Store {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        let db = Database::connect(options)
+        let mut db = Database::connect(options)
             .await
             .context("failed to connect to the database")?;
-        Ok(Store { db })
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Store { db, statements })
     }
 
     /// Applies every migration not yet applied.
@@ -53,6 +64,12 @@ impl Store {
         Migrator::up(&self.db, None)
             .await
             .context("failed to apply the migrations")
+    }
+
+    /// How many statements this store has run: tests use it to prove
+    /// that a query costs a fixed number of statements.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// True when the database answers a trivial query.

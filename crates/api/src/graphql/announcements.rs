@@ -475,17 +475,26 @@ async fn mark(
 ) -> async_graphql::Result<AnnouncementNode> {
     let viewer = ctx.viewer()?;
     let state = ctx.state();
+    let now = state.now();
+    // A refused confirmation must leave the read state as it was, so the
+    // rule is checked before anything is written.
     let item = state
         .store
-        .mark_announcement(viewer.id(), id, acknowledge, state.now())
+        .feed_item(viewer.id(), id, now)
         .await
-        .gql()?;
+        .gql()?
+        .ok_or_else(|| to_gql(DomainError::NotFound("announcement")))?;
     if acknowledge && !item.announcement.requires_ack {
         return Err(to_gql(DomainError::invalid(
             "id",
             "this announcement asks for no confirmation",
         )));
     }
+    let item = state
+        .store
+        .mark_announcement(viewer.id(), id, acknowledge, now)
+        .await
+        .gql()?;
     Ok(item.into())
 }
 

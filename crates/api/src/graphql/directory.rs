@@ -7,6 +7,7 @@ use scrm_domain::DomainError;
 use scrm_domain::phone::normalize_phone;
 use scrm_domain::policy::{Action, authorize};
 use scrm_domain::role::{Department, Role};
+use scrm_persistence::Store;
 use scrm_persistence::directory::{Class, Family, Group, Guardianship, Student};
 use scrm_persistence::users::{NewUser, User};
 use uuid::Uuid;
@@ -397,6 +398,26 @@ impl DirectoryQuery {
     }
 }
 
+/// Refuses a new user whose e-mail or phone someone already signs in
+/// with, naming the input field that clashes. The unique constraints
+/// still guard against a race between two requests.
+async fn logins_free(store: &Store, new: &NewUser) -> Result<(), DomainError> {
+    let logins = [
+        ("email", "e-mail", &new.email),
+        ("phone", "phone number", &new.phone),
+    ];
+    for (field, what, login) in logins {
+        let Some(login) = login else { continue };
+        if store.user_by_login(login).await?.is_some() {
+            return Err(DomainError::conflict(
+                Some(field),
+                format!("that {what} is already in use"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn encode_family_cursor(name: &str, id: Uuid) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{id}|{name}"))
@@ -487,6 +508,7 @@ impl DirectoryMutation {
                 .collect(),
             family_id: None,
         };
+        logins_free(&state.store, &new).await.gql()?;
         Ok(UserNode(
             state.store.create_user(new, state.now()).await.gql()?,
         ))

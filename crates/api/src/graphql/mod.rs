@@ -2,11 +2,15 @@
 //! (HTTP and WebSocket) lives apart, in `http` and `ws`.
 
 mod announcements;
+mod conversations;
 mod directory;
 mod errors;
+mod loaders;
 mod pagination;
 mod roster;
 pub mod session;
+mod thread_live;
+mod threads;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use scrm_domain::policy::Actor;
@@ -21,6 +25,7 @@ pub struct Query(
     session::SessionQuery,
     directory::DirectoryQuery,
     announcements::AnnouncementQuery,
+    conversations::ConversationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -29,10 +34,14 @@ pub struct Mutation(
     directory::DirectoryMutation,
     roster::RosterMutation,
     announcements::AnnouncementMutation,
+    conversations::ConversationMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(announcements::AnnouncementSubscription);
+pub struct Subscription(
+    announcements::AnnouncementSubscription,
+    thread_live::ConversationSubscription,
+);
 
 pub type ScrmSchema = Schema<Query, Mutation, Subscription>;
 
@@ -63,7 +72,10 @@ pub fn build_schema(state: AppState) -> ScrmSchema {
     if !state.config.dev {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.data(state).finish()
+    builder
+        .data(loaders::Loaders::new(&state.store))
+        .data(state)
+        .finish()
 }
 
 /// The SDL of the schema as the code defines it.

@@ -39,6 +39,7 @@ fn matrix<'a>(
             [true, true, false, false, false],
         ),
         (Action::ManageDirectory, [true, false, false, false, false]),
+        (Action::WorkSupportQueue, [true, true, false, false, false]),
         (Action::ViewDirectory, [true, true, true, false, false]),
         (Action::ViewContactDetails { subject: ME }, [true; 5]),
         (

@@ -1,0 +1,304 @@
+//! Conversation rules that need the store: who may start which thread,
+//! who may read and write in it, and what happens after a message is
+//! committed (events on the bus, notices deferred to office hours).
+
+use chrono::{DateTime, Utc};
+use scrm_domain::conversation::{ConversationRules, MemberRole, OfficeHours, Pair, ThreadKind};
+use scrm_domain::role::Role;
+use scrm_domain::{DomainError, DomainResult};
+use scrm_persistence::messages::Message;
+use scrm_persistence::threads::{Member, NewThread, Thread, direct_key};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::graphql::Viewer;
+use crate::jobs::user_topic;
+use crate::state::AppState;
+
+pub fn thread_topic(thread_id: Uuid) -> String {
+    format!("thread:{thread_id}")
+}
+
+fn is_school(viewer: &Viewer) -> bool {
+    viewer.actor.has(Role::Admin) || viewer.actor.has(Role::Staff)
+}
+
+/// Checks the school's policy between the viewer and another person.
+pub async fn may_message(state: &AppState, viewer: &Viewer, other: Uuid) -> DomainResult<()> {
+    let store = &state.store;
+    let them = store
+        .user(other)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    let teacher_link = store.teaches_family_of(other, viewer.id()).await?
+        || store.teaches_family_of(viewer.id(), other).await?;
+    let pair = Pair {
+        from_id: viewer.id(),
+        from_roles: &viewer.actor.roles,
+        to_id: other,
+        to_roles: &them.roles,
+        teacher_link,
+        family_link: store.family_linked(viewer.id(), other).await?,
+    };
+    rules(state).may_message(&pair)
+}
+
+pub fn rules(state: &AppState) -> ConversationRules {
+    ConversationRules {
+        students_may_message_students: state.config.students_may_message_students,
+        parents_may_message_parents: state.config.parents_may_message_parents,
+    }
+}
+
+/// The direct thread between the viewer and `other` (the same one each
+/// time they ask).
+pub async fn start_direct(state: &AppState, viewer: &Viewer, other: Uuid) -> DomainResult<Thread> {
+    may_message(state, viewer, other).await?;
+    let members = [
+        (viewer.id(), MemberRole::Member),
+        (other, MemberRole::Member),
+    ];
+    let new = NewThread {
+        kind: ThreadKind::Direct,
+        title: None,
+        direct_key: Some(direct_key(viewer.id(), other)),
+        class_id: None,
+        announcement_id: None,
+        requester_id: None,
+        members: &members,
+    };
+    let thread = state.store.create_thread(new, state.now()).await?;
+    // Someone who left a direct thread is back when it is started again.
+    state
+        .store
+        .add_member(thread.id, viewer.id(), MemberRole::Member, state.now())
+        .await?;
+    Ok(thread)
+}
+
+pub async fn start_group(
+    state: &AppState,
+    viewer: &Viewer,
+    title: &str,
+    others: &[Uuid],
+) -> DomainResult<Thread> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(DomainError::invalid(
+            "title",
+            "a group needs a name of up to 100 characters",
+        ));
+    }
+    let mut others: Vec<Uuid> = others
+        .iter()
+        .copied()
+        .filter(|u| *u != viewer.id())
+        .collect();
+    others.sort();
+    others.dedup();
+    if others.is_empty() || others.len() > scrm_domain::conversation::MAX_GROUP_MEMBERS {
+        return Err(DomainError::invalid(
+            "memberIds",
+            "a group needs 1 to 500 other members",
+        ));
+    }
+    for other in &others {
+        may_message(state, viewer, *other).await?;
+    }
+    let mut members = vec![(viewer.id(), MemberRole::Owner)];
+    members.extend(others.iter().map(|u| (*u, MemberRole::Member)));
+    let new = NewThread {
+        kind: ThreadKind::Group,
+        title: Some(title.to_owned()),
+        direct_key: None,
+        class_id: None,
+        announcement_id: None,
+        requester_id: None,
+        members: &members,
+    };
+    state.store.create_thread(new, state.now()).await
+}
+
+pub async fn open_support(
+    state: &AppState,
+    viewer: &Viewer,
+    subject: &str,
+) -> DomainResult<Thread> {
+    let subject = subject.trim();
+    if subject.is_empty() || subject.chars().count() > 200 {
+        return Err(DomainError::invalid(
+            "subject",
+            "a request needs a subject of up to 200 characters",
+        ));
+    }
+    let members = [(viewer.id(), MemberRole::Owner)];
+    let new = NewThread {
+        kind: ThreadKind::Support,
+        title: Some(subject.to_owned()),
+        direct_key: None,
+        class_id: None,
+        announcement_id: None,
+        requester_id: Some(viewer.id()),
+        members: &members,
+    };
+    state.store.create_thread(new, state.now()).await
+}
+
+/// The viewer's membership of a thread they may read. Staff join support
+/// threads and addressed people join an announcement's discussion when
+/// they first open it; everyone else must already be a member. A thread
+/// the viewer may not see is reported as not found.
+pub async fn membership(
+    state: &AppState,
+    viewer: &Viewer,
+    thread_id: Uuid,
+) -> DomainResult<(Thread, Member)> {
+    let store = &state.store;
+    let thread = store
+        .thread(thread_id)
+        .await?
+        .ok_or(DomainError::NotFound("thread"))?;
+    if let Some(member) = store.member(thread_id, viewer.id()).await?
+        && member.is_active()
+    {
+        return Ok((thread, member));
+    }
+    let joins = match ThreadKind::parse(&thread.kind) {
+        Some(ThreadKind::Support) => is_school(viewer),
+        Some(ThreadKind::Announcement) => match thread.announcement_id {
+            Some(a) => {
+                store.may_discuss(a, viewer.id()).await?
+                    || announcement_author(state, a).await? == Some(viewer.id())
+            }
+            None => false,
+        },
+        _ => false,
+    };
+    let removed = store
+        .member(thread_id, viewer.id())
+        .await?
+        .is_some_and(|m| !m.is_active());
+    if !joins || (removed && !is_school(viewer)) {
+        return Err(DomainError::NotFound("thread"));
+    }
+    store
+        .add_member(thread_id, viewer.id(), MemberRole::Member, state.now())
+        .await?;
+    let member = store
+        .member(thread_id, viewer.id())
+        .await?
+        .ok_or(DomainError::NotFound("thread"))?;
+    Ok((thread, member))
+}
+
+async fn announcement_author(state: &AppState, id: Uuid) -> DomainResult<Option<Uuid>> {
+    Ok(state.store.announcement(id).await?.map(|a| a.author_id))
+}
+
+/// Moderators of the thread, and the school's staff, may moderate.
+pub fn may_moderate(viewer: &Viewer, member: &Member) -> bool {
+    member.role().moderates() || is_school(viewer)
+}
+
+/// After a message is committed: tell the thread's subscribers, update
+/// members' inboxes, and hold back teachers' notices until their office
+/// hours open. Returns when the reply can be expected, if a teacher is
+/// away.
+pub async fn after_send(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: &Thread,
+    message: &Message,
+) -> DomainResult<Option<DateTime<Utc>>> {
+    let members = state.store.members_of(&[thread.id]).await?;
+    let mut immediate = vec![];
+    let mut expected: Option<DateTime<Utc>> = None;
+    let from_school = is_school(viewer) || viewer.actor.has(Role::Teacher);
+    for member in members.iter().filter(|m| m.user_id != viewer.id()) {
+        match away_until(state, member.user_id, message.created_at, from_school).await? {
+            Some(opens) => {
+                state
+                    .store
+                    .defer_notice(member.user_id, thread.id, opens)
+                    .await?;
+                expected = Some(expected.map_or(opens, |e| e.min(opens)));
+            }
+            None => immediate.push(user_topic(member.user_id)),
+        }
+    }
+    if ThreadKind::parse(&thread.kind) == Some(ThreadKind::Support) && is_school(viewer) {
+        state
+            .store
+            .record_first_response(thread.id, message.created_at)
+            .await?;
+    }
+    immediate.push(user_topic(viewer.id()));
+    let posted = json!({ "kind": "message.posted", "id": message.id, "seq": message.seq });
+    let inbox = json!({ "kind": "inbox", "threadId": thread.id });
+    publish(state, vec![thread_topic(thread.id)], posted);
+    publish(state, immediate, inbox);
+    Ok(expected)
+}
+
+/// When a teacher is outside their office hours, the next opening;
+/// messages from the school's own people are never held back.
+async fn away_until(
+    state: &AppState,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+    from_school: bool,
+) -> DomainResult<Option<DateTime<Utc>>> {
+    if from_school {
+        return Ok(None);
+    }
+    let Some(user) = state.store.user(user_id).await? else {
+        return Ok(None);
+    };
+    if !user.roles.contains(&Role::Teacher) {
+        return Ok(None);
+    }
+    let hours = state
+        .store
+        .office_hours(user_id)
+        .await?
+        .unwrap_or_else(OfficeHours::default);
+    let tz = state.clock.tz;
+    Ok(if hours.is_open(at, tz) {
+        None
+    } else {
+        hours.next_open(at, tz)
+    })
+}
+
+/// Publishes in the background: the change is committed already, and a
+/// slow or absent Redis must not hold up the sender. Subscribers that
+/// miss an event catch up from the database.
+pub fn publish(state: &AppState, topics: Vec<String>, event: serde_json::Value) {
+    let bus = state.bus.clone();
+    tokio::spawn(async move {
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            bus.publish_many(&topics, &event),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            tracing::warn!(kind = %event["kind"], "live event not published; subscribers will resync");
+        }
+    });
+}
+
+/// Pushes inbox updates whose office hours have opened.
+pub async fn push_due_notices(state: &AppState) {
+    match state.store.claim_due_notices(state.now()).await {
+        Ok(due) => {
+            for (user, thread) in due {
+                publish(
+                    state,
+                    vec![user_topic(user)],
+                    json!({ "kind": "inbox", "threadId": thread, "notice": true }),
+                );
+            }
+        }
+        Err(err) => tracing::error!(error = ?err, "failed to claim due notices"),
+    }
+}

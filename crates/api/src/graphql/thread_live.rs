@@ -1,0 +1,248 @@
+//! Live conversation updates. `threadEvents` subscribes to the bus first,
+//! then replays from the database everything after `afterSeq`, then
+//! streams; a message is only ever emitted when its seq is the next one,
+//! read from the database, so a reconnecting client gets every message
+//! once and in order, and a gap (a lagging receiver, a Redis reconnect)
+//! is filled from the database rather than lost.
+
+use async_graphql::{Context, Enum, SimpleObject, Subscription};
+use futures_util::Stream;
+use scrm_persistence::messages::Message;
+use serde_json::Value;
+use tokio::sync::mpsc::Sender;
+use uuid::Uuid;
+
+use super::threads::{MessageNode, ThreadNode};
+use super::{ContextExt, Gql, Viewer};
+use crate::bus::Delivery;
+use crate::conversations::{membership, thread_topic};
+use crate::jobs::user_topic;
+use crate::live::spawn_stream;
+use crate::state::AppState;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ThreadEventKind {
+    MessagePosted,
+    MessageEdited,
+    MessageDeleted,
+    MessageHidden,
+    Reaction,
+    Read,
+    Typing,
+    MemberRemoved,
+    SupportStatus,
+}
+
+#[derive(SimpleObject)]
+pub struct ThreadEvent {
+    pub kind: ThreadEventKind,
+    pub thread_id: Uuid,
+    /// The message's seq, or the reader's new marker for READ.
+    pub seq: Option<i64>,
+    pub message: Option<MessageNode>,
+    /// Who read, typed or was removed.
+    pub user_id: Option<Uuid>,
+    /// The new support status, for SUPPORT_STATUS.
+    pub status: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct InboxEvent {
+    /// The thread that changed; null when the app should refetch its
+    /// whole inbox (updates may have been missed).
+    pub thread: Option<ThreadNode>,
+    pub unread_count: i64,
+    pub total_unread: i64,
+}
+
+#[derive(Default)]
+pub struct ConversationSubscription;
+
+#[Subscription]
+impl ConversationSubscription {
+    /// Events of one thread. With `afterSeq`, every message after it is
+    /// replayed first; without, the stream starts at the newest message.
+    async fn thread_events(
+        &self,
+        ctx: &Context<'_>,
+        thread_id: Uuid,
+        after_seq: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = ThreadEvent> + use<>> {
+        let viewer: Viewer = ctx.viewer()?.clone();
+        let state = ctx.state().clone();
+        let (thread, _) = membership(&state, &viewer, thread_id).await.gql()?;
+        let mut sub = state.bus.subscribe(&thread_topic(thread_id));
+        sub.ready().await;
+        let mut last = after_seq.unwrap_or(thread.last_seq).max(0);
+        Ok(spawn_stream(move |tx| async move {
+            if !catch_up(&state, thread_id, &mut last, &tx).await {
+                return;
+            }
+            while let Some(delivery) = sub.recv().await {
+                let keep_going = match delivery {
+                    Delivery::Resync => catch_up(&state, thread_id, &mut last, &tx).await,
+                    Delivery::Event(event) => {
+                        on_event(&state, &viewer, thread_id, &event, &mut last, &tx).await
+                    }
+                };
+                if !keep_going {
+                    break;
+                }
+            }
+        }))
+    }
+
+    /// The viewer's inbox: a thread's new activity and unread counts.
+    async fn inbox_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = InboxEvent> + use<>> {
+        let viewer: Viewer = ctx.viewer()?.clone();
+        let state = ctx.state().clone();
+        let mut sub = state.bus.subscribe(&user_topic(viewer.id()));
+        sub.ready().await;
+        Ok(spawn_stream(move |tx| async move {
+            while let Some(delivery) = sub.recv().await {
+                let thread_id = match &delivery {
+                    Delivery::Event(e) if e["kind"] == "inbox" => {
+                        e["threadId"].as_str().and_then(|s| s.parse::<Uuid>().ok())
+                    }
+                    Delivery::Event(_) => continue,
+                    Delivery::Resync => None,
+                };
+                let Some(event) = inbox_event(&state, viewer.id(), thread_id).await else {
+                    continue;
+                };
+                if tx.send(event).await.is_err() {
+                    break;
+                }
+            }
+        }))
+    }
+}
+
+async fn inbox_event(state: &AppState, user: Uuid, thread_id: Option<Uuid>) -> Option<InboxEvent> {
+    let total_unread = state.store.total_unread(user).await.ok()?;
+    let Some(thread_id) = thread_id else {
+        return Some(InboxEvent {
+            thread: None,
+            unread_count: 0,
+            total_unread,
+        });
+    };
+    let entry = state.store.inbox_entry(user, thread_id).await.ok()??;
+    let unread_count = entry.unread;
+    let node = ThreadNode {
+        last_read_seq: Some(entry.last_read_seq),
+        unread: Some(entry.unread),
+        muted: Some(entry.muted),
+        thread: entry.thread,
+    };
+    Some(InboxEvent {
+        thread: Some(node),
+        unread_count,
+        total_unread,
+    })
+}
+
+/// Emits, from the database, every message after `last`; false when the
+/// subscriber has gone.
+async fn catch_up(
+    state: &AppState,
+    thread_id: Uuid,
+    last: &mut i64,
+    tx: &Sender<ThreadEvent>,
+) -> bool {
+    loop {
+        let Ok(batch) = state
+            .store
+            .history(thread_id, Some(*last), None, 200, false)
+            .await
+        else {
+            // The database is unreachable: the next event or resync retries.
+            return true;
+        };
+        let full = batch.len() == 200;
+        for message in batch {
+            *last = message.seq;
+            if tx.send(posted(message)).await.is_err() {
+                return false;
+            }
+        }
+        if !full {
+            return true;
+        }
+    }
+}
+
+async fn on_event(
+    state: &AppState,
+    viewer: &Viewer,
+    thread_id: Uuid,
+    event: &Value,
+    last: &mut i64,
+    tx: &Sender<ThreadEvent>,
+) -> bool {
+    let kind = event["kind"].as_str().unwrap_or_default();
+    let user_id = event["userId"]
+        .as_str()
+        .and_then(|s| s.parse::<Uuid>().ok());
+    let plain = |kind| ThreadEvent {
+        kind,
+        thread_id,
+        seq: event["seq"].as_i64(),
+        message: None,
+        user_id,
+        status: None,
+    };
+    let out = match kind {
+        "message.posted" if event["seq"].as_i64().is_some_and(|s| s > *last) => {
+            return catch_up(state, thread_id, last, tx).await;
+        }
+        "message.edited" | "message.deleted" | "message.hidden" | "reaction" => {
+            let Some(message) = load(state, event).await else {
+                return true;
+            };
+            let kind = match kind {
+                "message.edited" => ThreadEventKind::MessageEdited,
+                "message.deleted" => ThreadEventKind::MessageDeleted,
+                "message.hidden" => ThreadEventKind::MessageHidden,
+                _ => ThreadEventKind::Reaction,
+            };
+            ThreadEvent {
+                message: Some(MessageNode::new(message)),
+                ..plain(kind)
+            }
+        }
+        "read" => plain(ThreadEventKind::Read),
+        "typing" if user_id != Some(viewer.id()) => plain(ThreadEventKind::Typing),
+        "support.status" => ThreadEvent {
+            status: event["status"].as_str().map(str::to_owned),
+            ..plain(ThreadEventKind::SupportStatus)
+        },
+        "member.removed" => {
+            let me = user_id == Some(viewer.id());
+            let sent = tx.send(plain(ThreadEventKind::MemberRemoved)).await.is_ok();
+            // A removed member's stream ends with that event.
+            return sent && !me;
+        }
+        _ => return true,
+    };
+    tx.send(out).await.is_ok()
+}
+
+async fn load(state: &AppState, event: &Value) -> Option<Message> {
+    let id = event["id"].as_str()?.parse::<Uuid>().ok()?;
+    state.store.message(id).await.ok()?
+}
+
+fn posted(message: Message) -> ThreadEvent {
+    ThreadEvent {
+        kind: ThreadEventKind::MessagePosted,
+        thread_id: message.thread_id,
+        seq: Some(message.seq),
+        user_id: Some(message.sender_id),
+        status: None,
+        message: Some(MessageNode::new(message)),
+    }
+}
