@@ -11,6 +11,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 mod m0001_directory;
 mod m0002_announcements;
 mod m0003_conversations;
+mod m0004_payments;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_directory::Migration),
             Box::new(m0002_announcements::Migration),
             Box::new(m0003_conversations::Migration),
+            Box::new(m0004_payments::Migration),
         ]
     }
 }

@@ -406,3 +406,34 @@ async fn publishing_to_a_missing_class_is_refused_naming_the_audience_field() ->
     );
     Ok(())
 }
+
+const FAMILY_PAGE: &str = "query($after: String) {
+  families(first: 1, after: $after) { families { id name } nextCursor } }";
+
+#[tokio::test]
+async fn staff_page_through_families_that_share_a_name_one_at_a_time() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    import(&app, &admin, crate::roster::TWO_MARRIAGES.as_bytes()).await?;
+
+    let mut seen = vec![];
+    let mut after = Value::Null;
+    for _ in 0..3 {
+        let data = app
+            .ok(admin.token(), FAMILY_PAGE, json!({ "after": after }))
+            .await?;
+        let page = &data["families"];
+        seen.extend(page["families"].as_array().cloned().unwrap_or_default());
+        after = page["nextCursor"].clone();
+        if after.is_null() {
+            break;
+        }
+    }
+
+    assert!(after.is_null(), "the listing did not end");
+    let names: Vec<&Value> = seen.iter().map(|f| &f["name"]).collect();
+    let both = json!("Keluarga Hendra Wijaya");
+    assert_eq!(names, [&both, &both]);
+    assert_ne!(seen[0]["id"], seen[1]["id"]);
+    Ok(())
+}

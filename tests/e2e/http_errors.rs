@@ -115,7 +115,36 @@ async fn errors_from_bad_requests_carry_a_code_and_no_storage_details() -> Resul
         }
     }
     assert_eq!(code(&answers[0].2), "CONFLICT");
-    assert_eq!(answers[0].2["errors"][0]["extensions"]["field"], "login");
+    assert_eq!(answers[0].2["errors"][0]["extensions"]["field"], "email");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_database_reaches_the_client_as_a_bare_internal_error() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    app.state
+        .store
+        .execute_unprepared("ALTER TABLE announcements RENAME TO announcements_gone")
+        .await?;
+
+    let reply = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&admin.access)
+        .json(&json!({ "query": "{ feed { unreadCount } }" }))
+        .send()
+        .await?;
+
+    assert!(reply.headers().contains_key("x-request-id"));
+    let body: Value = reply.json().await?;
+    assert_eq!(code(&body), "INTERNAL", "{body}");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    let text = body.to_string().to_lowercase();
+    assert!(!text.contains("announcements"), "{body}");
+    for word in TELLTALES {
+        assert!(!text.contains(word), "{body}");
+    }
     Ok(())
 }
 

@@ -51,12 +51,10 @@ async fn a_mutation_over_get_is_refused_with_405_and_changes_nothing() -> Result
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
 
-    let reply = get(
-        &app,
-        admin.token(),
-        &[("query", &create_user("lewat-get@test.example"))],
-    )
-    .await?;
+    let mutation = create_user("lewat-get@test.example");
+
+    let reply = get(&app, admin.token(), &[("query", &mutation)]).await?;
+    let anonymous = get(&app, None, &[("query", &mutation)]).await?;
 
     assert_eq!(reply.status(), 405);
     assert_eq!(
@@ -64,6 +62,7 @@ async fn a_mutation_over_get_is_refused_with_405_and_changes_nothing() -> Result
         Some(&b"POST"[..])
     );
     assert_eq!(code(&reply.json().await?), "BAD_REQUEST");
+    assert_eq!(anonymous.status(), 405);
     assert!(!exists(&app, "lewat-get@test.example").await?);
     Ok(())
 }
@@ -274,6 +273,34 @@ async fn many_files_in_one_request_are_refused_with_400() -> Result<()> {
 
     assert_eq!((status, code(&body)), (400, "BAD_REQUEST"), "{body}");
     assert_eq!(families(&app, &admin.access).await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_multipart_request_whose_parts_cannot_be_counted_is_refused() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let body = "--a\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--a--\r\n";
+
+    let mut statuses = vec![];
+    for content_type in [
+        "multipart/form-data; boundary=a; boundary=b",
+        "multipart/form-data; boundary=\"a\\\"b\"",
+        "multipart/form-data",
+    ] {
+        let reply = app
+            .http
+            .post(app.url("/graphql"))
+            .bearer_auth(&admin.access)
+            .header("x-scrm-client", "admin-panel-tests")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        statuses.push(reply.status().as_u16());
+    }
+
+    assert_eq!(statuses, vec![400; 3]);
     Ok(())
 }
 

@@ -13,7 +13,7 @@ const EVENTS: &str = "subscription($t: ID!, $after: Int) {
   threadEvents(threadId: $t, afterSeq: $after) { kind seq message { body sender { name } } }
 }";
 
-async fn subscribe(ws: &mut WsClient, id: &str, thread: &str, after: Option<i64>) -> Result<()> {
+pub(crate) async fn subscribe(ws: &mut WsClient, id: &str, thread: &str, after: Option<i64>) -> Result<()> {
     ws.subscribe(id, EVENTS, json!({ "t": thread, "after": after }))
         .await?;
     // The subscription is live once the server has subscribed to the bus;
@@ -23,7 +23,7 @@ async fn subscribe(ws: &mut WsClient, id: &str, thread: &str, after: Option<i64>
 }
 
 /// The next posted message on subscription `id`: (seq, body).
-async fn next_posted(ws: &mut WsClient, id: &str) -> Result<(i64, String)> {
+pub(crate) async fn next_posted(ws: &mut WsClient, id: &str) -> Result<(i64, String)> {
     loop {
         let data = ws.next_data(id).await?;
         let event = &data["threadEvents"];

@@ -8,6 +8,7 @@ mod directory;
 mod http_errors;
 mod http_guards;
 mod live;
+mod payments;
 mod roster;
 mod schema;
 mod ws_protocol;

@@ -4,6 +4,7 @@
 //! several rows or in two families.
 
 mod files;
+mod identity;
 
 use anyhow::{Context, Result};
 use scrm_e2e::{PASSWORD, Session, TestApp};
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 const FAMILIES: &str = "{ families(first: 100) { families {
   id name activated activationCode
   primaryGuardian { id name phone email }
-  students { id name nisn birthDate class { id name grade } }
+  students { id name nisn nipd birthDate class { id name grade } }
 } } }";
 
 const ME: &str = "{ me { id name roles
@@ -363,7 +364,7 @@ async fn siblings_share_one_parent_account_linked_to_both_children() -> Result<(
 
 /// Hendra Wijaya has a child with Rina and, from a later marriage, one
 /// with Sari; both rows carry his e-mail.
-const TWO_MARRIAGES: &str = "NISN,Nama,Kelas,Nama Ayah,Nama Ibu,HP,E-Mail
+pub(crate) const TWO_MARRIAGES: &str = "NISN,Nama,Kelas,Nama Ayah,Nama Ibu,HP,E-Mail
 1000000011,Putri Wijaya,9A,Hendra Wijaya,Rina Kusuma,081234560011,hendra.w@example.com
 1000000012,Raka Wijaya,2A,Hendra Wijaya,Sari Utami,081234560012,Hendra.W@example.com
 ";

@@ -60,6 +60,20 @@ async fn a_binary_frame_closes_with_4400() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_message_larger_than_the_socket_takes_closes_with_4400() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let parent = app.user("Orang Tua", &[Role::Parent]).await?;
+    let mut ws = app.ws(parent.token()).await?;
+
+    let pad = "x".repeat(100 * 1024);
+    ws.send(json!({ "type": "ping", "payload": { "pad": pad } }))
+        .await?;
+
+    assert_eq!(ws.close_code().await?, Some(4400));
+    Ok(())
+}
+
+#[tokio::test]
 async fn subscribing_before_the_ack_closes_with_4401() -> Result<()> {
     let app = TestApp::spawn().await?;
 

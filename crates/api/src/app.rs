@@ -11,7 +11,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, Method, Request, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use scrm_persistence::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
@@ -68,7 +68,11 @@ pub fn build_router(state: AppState) -> Router {
         .route("/graphql", get(crate::http::get).post(crate::http::post))
         .with_state(http)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready).with_state(state))
+        .route("/readyz", get(ready).with_state(state.clone()))
+        .route(
+            "/webhooks/midtrans",
+            post(crate::webhooks::midtrans).with_state(state),
+        )
         .route("/metrics", get(|| async { crate::metrics::render() }))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

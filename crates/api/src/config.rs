@@ -39,6 +39,19 @@ pub struct Config {
     #[arg(long, env = "SCRM_DEV", default_value_t = false)]
     pub dev: bool,
 
+    /// The server key that signs Midtrans payment notifications; without
+    /// it, every notification is refused.
+    #[arg(long, env = "MIDTRANS_SERVER_KEY", hide_env_values = true)]
+    pub midtrans_server_key: Option<String>,
+
+    /// Where parents transfer money for the bank-transfer provider.
+    #[arg(
+        long,
+        env = "SCHOOL_BANK_ACCOUNT",
+        default_value = "BCA 000-000-0000 a.n. Sekolah"
+    )]
+    pub school_bank_account: String,
+
     /// How often scheduled work (announcements, office-hour notices) runs.
     #[arg(long, env = "SCHEDULER_INTERVAL_MS", default_value_t = 2_000)]
     pub scheduler_interval_ms: u64,
@@ -133,6 +146,8 @@ impl Config {
             log_format: "pretty".to_owned(),
             dev: true,
             scheduler_interval_ms: 2_000,
+            midtrans_server_key: Some("test-server-key".to_owned()),
+            school_bank_account: "BCA 123-456-7890 a.n. Sekolah Uji".to_owned(),
             students_may_message_students: false,
             parents_may_message_parents: true,
             limits: Limits::default(),

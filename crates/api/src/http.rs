@@ -132,12 +132,8 @@ pub async fn post(
         Ok(b) => b,
         Err(reply) => return reply,
     };
-    if multipart && multipart_parts(&content_type, &bytes) > MAX_FILES + 2 {
-        return error_reply(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            &format!("at most {MAX_FILES} files in one request"),
-        );
+    if multipart && let Err(reply) = check_parts(&content_type, &bytes) {
+        return reply;
     }
     let batch = if multipart {
         let options = MultipartOptions::default()
@@ -326,28 +322,54 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
         .map_err(|_| too_large())
 }
 
-/// How many parts a multipart body has, counted by its delimiters
-/// before the library parses it: the library's `max_num_files` only
-/// scales the size limit and never counts, and each file it accepts
-/// becomes a temporary file.
-fn multipart_parts(content_type: &str, body: &[u8]) -> usize {
-    let Some(boundary) = content_type.split(';').find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| value.trim().trim_matches('"'))
-    }) else {
-        return 0;
+/// Refuses a multipart body with more files than [`MAX_FILES`] before
+/// the library parses it: its `max_num_files` only scales the size
+/// limit and never counts, and each file it reads becomes a temporary
+/// file. Parts are counted by their delimiters; a boundary outside
+/// RFC 2046 is refused, so that it cannot hide them from the count.
+fn check_parts(content_type: &str, body: &[u8]) -> Result<(), Reply> {
+    let boundaries: Vec<&str> = content_type
+        .split(';')
+        .filter_map(|param| {
+            let (name, value) = param.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("boundary")
+                .then(|| value.trim().trim_matches('"'))
+        })
+        .collect();
+    let boundary = match boundaries[..] {
+        [one] if is_rfc2046_boundary(one) => one,
+        _ => {
+            return Err(error_reply(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the multipart request is malformed",
+            ));
+        }
     };
-    if boundary.is_empty() {
-        return 0;
-    }
     let delimiter = format!("--{boundary}");
     let delimiters = body
         .windows(delimiter.len())
         .filter(|w| *w == delimiter.as_bytes())
         .count();
-    delimiters.saturating_sub(1)
+    // The operations and the map are parts too; the last delimiter
+    // closes the body.
+    if delimiters.saturating_sub(1) > MAX_FILES + 2 {
+        return Err(error_reply(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("at most {MAX_FILES} files in one request"),
+        ));
+    }
+    Ok(())
+}
+
+fn is_rfc2046_boundary(boundary: &str) -> bool {
+    (1..=70).contains(&boundary.len())
+        && !boundary.ends_with(' ')
+        && boundary
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b))
 }
 
 /// Refuses documents that do not parse or carry too many aliases,

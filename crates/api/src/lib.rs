@@ -13,6 +13,8 @@ pub mod import;
 pub mod jobs;
 mod live;
 pub mod metrics;
+pub mod payments;
 pub mod rate_limit;
 pub mod state;
+pub mod webhooks;
 pub mod ws;

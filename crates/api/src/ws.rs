@@ -113,7 +113,11 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
                         }
                     }
                     Some(Ok(Message::Binary(_))) => break Some((close::BAD_MESSAGE, "binary frames are not used")),
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    // A frame that cannot be read (too large, broken) is a
+                    // bad message; when the peer is simply gone, the close
+                    // goes nowhere.
+                    Some(Err(_)) => break Some((close::BAD_MESSAGE, "Message too large or malformed")),
                     Some(Ok(_)) => {}
                 }
             }

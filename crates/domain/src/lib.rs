@@ -8,6 +8,7 @@ pub mod announcement;
 pub mod audience;
 pub mod conversation;
 pub mod error;
+pub mod payments;
 pub mod phone;
 pub mod policy;
 pub mod role;

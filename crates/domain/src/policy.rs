@@ -26,6 +26,12 @@ impl Actor {
         self.has(Role::Admin) || self.has(Role::Staff)
     }
 
+    /// Admins, and staff of the finance department.
+    fn is_finance(&self) -> bool {
+        self.has(Role::Admin)
+            || (self.has(Role::Staff) && self.departments.contains(&Department::Finance))
+    }
+
     fn is_school_or_teacher(&self) -> bool {
         self.is_school() || self.has(Role::Teacher)
     }
@@ -61,6 +67,18 @@ pub enum Action<'a> {
     },
     /// See and work the shared queue of support requests.
     WorkSupportQueue,
+    /// Issue, void and confirm invoices and payments; see them all.
+    ManageInvoices,
+    /// See a student's invoices: their guardians with the right to see
+    /// records, the student, and finance.
+    ViewInvoices {
+        student_user: Option<Uuid>,
+        guardian_may_see: bool,
+    },
+    /// Pay a student's invoice: their guardians with the right.
+    PayInvoice {
+        guardian_may_see: bool,
+    },
 }
 
 impl Action<'_> {
@@ -77,6 +95,9 @@ impl Action<'_> {
             Action::PublishAnnouncement { .. } => "publish_announcement",
             Action::ViewAnnouncementDelivery { .. } => "view_announcement_delivery",
             Action::WorkSupportQueue => "work_support_queue",
+            Action::ManageInvoices => "manage_invoices",
+            Action::ViewInvoices { .. } => "view_invoices",
+            Action::PayInvoice { .. } => "pay_invoice",
         }
     }
 }
@@ -122,6 +143,12 @@ fn allowed(actor: &Actor, action: &Action<'_>) -> bool {
                         .iter()
                         .all(|c| taught_class_ids.contains(c)))
         }
+        Action::ManageInvoices => actor.is_finance(),
+        Action::ViewInvoices {
+            student_user,
+            guardian_may_see,
+        } => actor.is_finance() || guardian_may_see || student_user == Some(actor.user_id),
+        Action::PayInvoice { guardian_may_see } => guardian_may_see,
         Action::ViewAnnouncementDelivery { author_id } => {
             actor.has(Role::Admin) || author_id == actor.user_id
         }

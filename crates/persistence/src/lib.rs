@@ -8,8 +8,10 @@
 pub mod announcements;
 pub mod directory;
 mod error;
+pub mod invoices;
 pub mod messages;
 mod office;
+pub mod payments;
 pub mod roster_import;
 mod sql;
 pub mod threads;

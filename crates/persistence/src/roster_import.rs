@@ -85,7 +85,8 @@ impl Store {
                 }),
             }
         }
-        for family in group_families(&roster.rows, &mut plan.outcomes) {
+        let families = group_families(&roster.rows, &plan.snap.students, &mut plan.outcomes);
+        for family in families {
             plan.family(&family, new_code);
         }
         plan.outcomes.sort_by_key(|o| o.line);
@@ -177,10 +178,12 @@ struct FamilyRows<'a> {
     rows: Vec<&'a RosterRow>,
 }
 
-/// Groups rows into families by parents' names and contact; a second row
-/// with a NISN or NIPD already seen in the file is refused.
+/// Groups rows into families by parents' names and contact. A second row
+/// with a NISN or NIPD already seen in the file is refused, and so is a
+/// row whose NISN and NIPD belong to two different students.
 fn group_families<'a>(
     rows: &'a [RosterRow],
+    known: &HashMap<String, Student>,
     outcomes: &mut Vec<RowOutcome>,
 ) -> Vec<FamilyRows<'a>> {
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -195,6 +198,10 @@ fn group_families<'a>(
             ));
             continue;
         }
+        if let Some(refused) = identity_conflict(row, known) {
+            outcomes.push(refused);
+            continue;
+        }
         for k in student_keys(row) {
             seen.insert(k, row.line);
         }
@@ -206,6 +213,24 @@ fn group_families<'a>(
         families[slot].rows.push(row);
     }
     families
+}
+
+/// A row whose NISN is one student's and whose NIPD is another's: taking
+/// it would either merge two children or, on writing, break the import
+/// as a whole, so the school must say which number is wrong.
+fn identity_conflict(row: &RosterRow, known: &HashMap<String, Student>) -> Option<RowOutcome> {
+    let by_nisn = known.get(&format!("nisn:{}", row.nisn.as_ref()?))?;
+    let by_nipd = known.get(&format!("nipd:{}", row.nipd.as_ref()?))?;
+    (by_nisn.id != by_nipd.id).then(|| {
+        refusal(
+            row,
+            "NIPD",
+            format!(
+                "the NISN is {}'s but the NIPD is {}'s; correct whichever is wrong",
+                by_nisn.name, by_nipd.name
+            ),
+        )
+    })
 }
 
 fn student_keys(row: &RosterRow) -> impl Iterator<Item = String> + '_ {
@@ -491,13 +516,7 @@ impl Plan {
         family: &FamilyRows<'_>,
         new_code: &mut (dyn FnMut() -> String + Send),
     ) -> Uuid {
-        let known = family
-            .rows
-            .iter()
-            .flat_map(|r| student_keys(r))
-            .find_map(|k| self.snap.students.get(&k).and_then(|s| s.family_id))
-            .or_else(|| self.snap.families_by_key.get(&family.key).copied());
-        if let Some(id) = known {
+        if let Some(id) = self.known_family(family) {
             self.refresh_family(id, family, new_code);
             return id;
         }
@@ -548,15 +567,25 @@ impl Plan {
         self.snap.families_by_key.insert(family.key.clone(), id);
     }
 
+    /// The family already in the directory: found through a known child
+    /// or, failing that, its key.
+    fn known_family(&self, family: &FamilyRows<'_>) -> Option<Uuid> {
+        family
+            .rows
+            .iter()
+            .flat_map(|r| student_keys(r))
+            .find_map(|k| self.snap.students.get(&k).and_then(|s| s.family_id))
+            .or_else(|| self.snap.families_by_key.get(&family.key).copied())
+    }
+
     /// A phone or e-mail in the file that another person already holds.
     /// The same person (same name) may be a guardian in two families, as
     /// a parent with children from two marriages is.
     fn login_conflict(&self, family: &FamilyRows<'_>) -> Option<(&'static str, String)> {
         let row = family.rows[0];
         let holder = self.existing_primary(family);
-        let name = desired_guardians(row)
-            .first()
-            .map(|(_, n)| n.to_lowercase());
+        let guardians = self.ordered_guardians(self.known_family(family), row);
+        let name = guardians.first().map(|(_, n)| n.to_lowercase());
         for (field, value) in [("HP", &row.phone), ("E-Mail", &row.email)] {
             let Some(owner) = value.as_ref().and_then(|v| self.snap.logins.get(v)) else {
                 continue;
@@ -570,18 +599,64 @@ impl Plan {
     }
 
     fn existing_primary(&self, family: &FamilyRows<'_>) -> Option<Uuid> {
-        let family_id = family
-            .rows
-            .iter()
-            .flat_map(|r| student_keys(r))
-            .find_map(|k| self.snap.students.get(&k).and_then(|s| s.family_id))
-            .or_else(|| self.snap.families_by_key.get(&family.key).copied())?;
-        let row = family.rows[0];
-        let relation = desired_guardians(row).first().map(|(rel, _)| *rel)?;
-        self.snap
-            .guardians
-            .get(&(family_id, relation.to_owned()))
+        let family_id = self.known_family(family)?;
+        let guardians = self.ordered_guardians(Some(family_id), family.rows[0]);
+        let (relation, name) = guardians.first()?;
+        self.existing_guardian(family_id, relation, name, &guardians)
             .map(|g| g.id)
+    }
+
+    /// The guardians a row names, the one to hold the family's phone and
+    /// e-mail first: whoever in the family already holds them (a father
+    /// added to a later export must not take the mother's login), else
+    /// the first named.
+    fn ordered_guardians<'r>(
+        &self,
+        family_id: Option<Uuid>,
+        row: &'r RosterRow,
+    ) -> Vec<(&'static str, &'r str)> {
+        let mut guardians = desired_guardians(row);
+        let holder = [&row.phone, &row.email]
+            .into_iter()
+            .flatten()
+            .filter_map(|login| self.snap.logins.get(login))
+            .filter_map(|id| self.snap.people.get(id))
+            .find(|p| family_id.is_some() && p.family_id == family_id);
+        let at = holder.and_then(|h| {
+            guardians
+                .iter()
+                .position(|(_, n)| n.eq_ignore_ascii_case(&h.name))
+        });
+        if let Some(at) = at {
+            let holder = guardians.remove(at);
+            guardians.insert(0, holder);
+        }
+        guardians
+    }
+
+    /// The family's guardian for this name: the one of that name, else
+    /// the one in that relation unless the row names them elsewhere (a
+    /// simple file's parent column reads as GUARDIAN, a Dapodik export
+    /// says MOTHER).
+    fn existing_guardian(
+        &self,
+        family_id: Uuid,
+        relation: &str,
+        name: &str,
+        named: &[(&'static str, &str)],
+    ) -> Option<GuardianRow> {
+        let in_family = self
+            .snap
+            .people
+            .values()
+            .find(|p| p.family_id == Some(family_id) && p.name.eq_ignore_ascii_case(name));
+        let by_relation = || {
+            self.snap
+                .guardians
+                .get(&(family_id, relation.to_owned()))
+                .filter(|g| !named.iter().any(|(_, n)| n.eq_ignore_ascii_case(&g.name)))
+        };
+        in_family.or_else(by_relation).cloned()
     }
 
     /// Creates or updates the guardians the row names; the first one
@@ -593,14 +668,15 @@ impl Plan {
     ) -> (Vec<(Uuid, &'static str)>, Vec<String>) {
         let mut ids = vec![];
         let mut changes = vec![];
-        for (i, (relation, name)) in desired_guardians(row).into_iter().enumerate() {
+        let named = self.ordered_guardians(Some(family_id), row);
+        for (i, &(relation, name)) in named.iter().enumerate() {
             let (email, phone) = if i == 0 {
                 (row.email.clone(), row.phone.clone())
             } else {
                 (None, None)
             };
             let key = (family_id, relation.to_owned());
-            let known = self.snap.guardians.get(&key).cloned();
+            let known = self.existing_guardian(family_id, relation, name, &named);
             let id = match known.or_else(|| self.same_person(name, &email, &phone)) {
                 // Only the family a guardian was first imported with
                 // updates their details, so that a parent in two families
@@ -613,7 +689,12 @@ impl Plan {
                     self.snap.guardians.insert(key, g.clone());
                     g.id
                 }
-                None => self.new_guardian(family_id, relation, name, email, phone),
+                None => {
+                    if !self.new_families.contains_key(&family_id) {
+                        changes.push(format!("guardian added: {name}"));
+                    }
+                    self.new_guardian(family_id, relation, name, email, phone)
+                }
             };
             ids.push((id, relation));
         }
@@ -869,9 +950,15 @@ fn student_changes(
         ("NISN", &old.nisn, &row.nisn),
         ("NIPD", &old.nipd, &row.nipd),
     ];
+    // An empty cell keeps the number on file; a different one replaces
+    // it (a typing slip corrected in Dapodik), and the report says so.
     for (field, before, after) in fills {
-        if before.is_none() && after.is_some() {
-            changes.push(format!("{field} added"));
+        match (before, after) {
+            (None, Some(_)) => changes.push(format!("{field} added")),
+            (Some(was), Some(now)) if was != now => {
+                changes.push(format!("{field}: {was} → {now}"));
+            }
+            _ => {}
         }
     }
     changes

@@ -5,8 +5,10 @@ mod announcements;
 mod conversations;
 mod directory;
 mod errors;
+mod invoices;
 mod loaders;
 mod pagination;
+mod payments;
 mod roster;
 pub mod session;
 mod thread_live;
@@ -26,6 +28,7 @@ pub struct Query(
     directory::DirectoryQuery,
     announcements::AnnouncementQuery,
     conversations::ConversationQuery,
+    payments::PaymentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,12 +38,14 @@ pub struct Mutation(
     roster::RosterMutation,
     announcements::AnnouncementMutation,
     conversations::ConversationMutation,
+    payments::PaymentMutation,
 );
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     announcements::AnnouncementSubscription,
     thread_live::ConversationSubscription,
+    payments::PaymentSubscription,
 );
 
 pub type ScrmSchema = Schema<Query, Mutation, Subscription>;

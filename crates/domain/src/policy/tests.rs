@@ -40,6 +40,40 @@ fn matrix<'a>(
         ),
         (Action::ManageDirectory, [true, false, false, false, false]),
         (Action::WorkSupportQueue, [true, true, false, false, false]),
+        (Action::ManageInvoices, [true, false, false, false, false]),
+        (
+            Action::ViewInvoices {
+                student_user: None,
+                guardian_may_see: false,
+            },
+            [true, false, false, false, false],
+        ),
+        (
+            Action::ViewInvoices {
+                student_user: None,
+                guardian_may_see: true,
+            },
+            [true; 5],
+        ),
+        (
+            Action::ViewInvoices {
+                student_user: Some(ME),
+                guardian_may_see: false,
+            },
+            [true; 5],
+        ),
+        (
+            Action::PayInvoice {
+                guardian_may_see: false,
+            },
+            [false; 5],
+        ),
+        (
+            Action::PayInvoice {
+                guardian_may_see: true,
+            },
+            [true; 5],
+        ),
         (Action::ViewDirectory, [true, true, true, false, false]),
         (Action::ViewContactDetails { subject: ME }, [true; 5]),
         (
@@ -119,6 +153,17 @@ fn every_role_gets_exactly_the_access_the_matrix_lists() {
 fn a_refusal_names_the_action_and_is_forbidden() {
     let err = authorize(&actor(Role::Parent), &Action::ImportRoster).unwrap_err();
     assert!(matches!(&err, DomainError::Forbidden(m) if m.contains("import roster")));
+}
+
+#[test]
+fn only_finance_staff_among_staff_manage_invoices() {
+    let finance = Actor {
+        user_id: ME,
+        roles: vec![Role::Staff],
+        departments: vec![Department::Finance],
+    };
+    assert!(authorize(&finance, &Action::ManageInvoices).is_ok());
+    assert!(authorize(&actor(Role::Staff), &Action::ManageInvoices).is_err());
 }
 
 #[test]
