@@ -12,6 +12,7 @@ mod m0001_directory;
 mod m0002_announcements;
 mod m0003_conversations;
 mod m0004_payments;
+mod m0005_ratings;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_announcements::Migration),
             Box::new(m0003_conversations::Migration),
             Box::new(m0004_payments::Migration),
+            Box::new(m0005_ratings::Migration),
         ]
     }
 }

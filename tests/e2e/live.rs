@@ -13,7 +13,12 @@ const EVENTS: &str = "subscription($t: ID!, $after: Int) {
   threadEvents(threadId: $t, afterSeq: $after) { kind seq message { body sender { name } } }
 }";
 
-pub(crate) async fn subscribe(ws: &mut WsClient, id: &str, thread: &str, after: Option<i64>) -> Result<()> {
+pub(crate) async fn subscribe(
+    ws: &mut WsClient,
+    id: &str,
+    thread: &str,
+    after: Option<i64>,
+) -> Result<()> {
     ws.subscribe(id, EVENTS, json!({ "t": thread, "after": after }))
         .await?;
     // The subscription is live once the server has subscribed to the bus;

@@ -37,8 +37,16 @@ async fn send(
 ) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>)> {
     let vars = json!({ "t": thread, "c": uuid::Uuid::now_v7(), "b": body });
     let sent = app.ok(who.token(), SEND, vars).await?["sendMessage"].clone();
-    let at = |k: &str| sent[k].as_str().map(str::parse::<DateTime<Utc>>).transpose();
-    Ok((at("createdAt")?.context("createdAt")?, at("expectedReplyAt")?))
+    let at = |k: &str| {
+        sent[k]
+            .as_str()
+            .map(str::parse::<DateTime<Utc>>)
+            .transpose()
+    };
+    Ok((
+        at("createdAt")?.context("createdAt")?,
+        at("expectedReplyAt")?,
+    ))
 }
 
 /// Follows `who`'s inbox as subscription "i".
@@ -79,14 +87,19 @@ async fn not_at_midnight() {
 }
 
 #[tokio::test]
-async fn a_message_outside_office_hours_is_delivered_and_the_teacher_waits_for_them()
--> Result<()> {
+async fn a_message_outside_office_hours_is_delivered_and_the_teacher_waits_for_them() -> Result<()>
+{
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
     let (parent, teacher) = (&school.ayu_parent, &school.teacher);
     let today = Utc::now().with_timezone(&Jakarta).date_naive();
     let tomorrow = today.succ_opt().context("a tomorrow")?;
-    set_hours(&app, teacher, vec![slot(tomorrow.weekday(), "10:00", "11:00")]).await?;
+    set_hours(
+        &app,
+        teacher,
+        vec![slot(tomorrow.weekday(), "10:00", "11:00")],
+    )
+    .await?;
     let thread = direct(&app, parent, teacher).await?;
     let mut inbox = watch_inbox(&app, teacher).await?;
     let mut live = app.ws(teacher.token()).await?;
@@ -114,14 +127,23 @@ async fn the_teacher_hears_of_a_held_message_when_the_hours_open() -> Result<()>
         tokio::time::sleep(Duration::from_secs(121 - u64::from(now.second()))).await;
         now = Utc::now().with_timezone(&Jakarta);
     }
-    let mut opens = now.with_second(0).context("minute")?.with_nanosecond(0).context("ns")?
+    let mut opens = now
+        .with_second(0)
+        .context("minute")?
+        .with_nanosecond(0)
+        .context("ns")?
         + chrono::Duration::minutes(1);
     if opens - now < chrono::Duration::seconds(5) {
         opens += chrono::Duration::minutes(1);
     }
     let closes = opens + chrono::Duration::minutes(1);
     let hhmm = |t: DateTime<Tz>| t.format("%H:%M").to_string();
-    set_hours(&app, teacher, vec![slot(opens.weekday(), &hhmm(opens), &hhmm(closes))]).await?;
+    set_hours(
+        &app,
+        teacher,
+        vec![slot(opens.weekday(), &hhmm(opens), &hhmm(closes))],
+    )
+    .await?;
     let thread = direct(&app, parent, teacher).await?;
     let mut inbox = watch_inbox(&app, teacher).await?;
 
@@ -137,13 +159,26 @@ async fn the_teacher_hears_of_a_held_message_when_the_hours_open() -> Result<()>
 }
 
 #[tokio::test]
-async fn with_hours_open_all_week_the_teacher_hears_at_once_and_no_wait_is_promised()
--> Result<()> {
+async fn with_hours_open_all_week_the_teacher_hears_at_once_and_no_wait_is_promised() -> Result<()>
+{
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
     let (parent, teacher) = (&school.ayu_parent, &school.teacher);
-    let days = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
-    set_hours(&app, teacher, days.iter().map(|d| slot(*d, "00:00", "23:59")).collect()).await?;
+    let days = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    set_hours(
+        &app,
+        teacher,
+        days.iter().map(|d| slot(*d, "00:00", "23:59")).collect(),
+    )
+    .await?;
     let thread = direct(&app, parent, teacher).await?;
     let mut inbox = watch_inbox(&app, teacher).await?;
     not_at_midnight().await;
@@ -161,18 +196,41 @@ async fn office_hours_that_make_no_sense_are_refused_with_the_field_named() -> R
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
     let cases = [
-        (json!({ "weekday": 1, "start": "10:00", "end": "09:00" }), "hours"),
-        (json!({ "weekday": 1, "start": "10:00", "end": "10:00" }), "hours"),
-        (json!({ "weekday": 8, "start": "08:00", "end": "09:00" }), "weekday"),
-        (json!({ "weekday": 0, "start": "08:00", "end": "09:00" }), "weekday"),
-        (json!({ "weekday": 2, "start": "25:00", "end": "26:00" }), "start"),
-        (json!({ "weekday": 2, "start": "08:00", "end": "25:00" }), "end"),
-        (json!({ "weekday": 2, "start": "pagi", "end": "09:00" }), "start"),
+        (
+            json!({ "weekday": 1, "start": "10:00", "end": "09:00" }),
+            "hours",
+        ),
+        (
+            json!({ "weekday": 1, "start": "10:00", "end": "10:00" }),
+            "hours",
+        ),
+        (
+            json!({ "weekday": 8, "start": "08:00", "end": "09:00" }),
+            "weekday",
+        ),
+        (
+            json!({ "weekday": 0, "start": "08:00", "end": "09:00" }),
+            "weekday",
+        ),
+        (
+            json!({ "weekday": 2, "start": "25:00", "end": "26:00" }),
+            "start",
+        ),
+        (
+            json!({ "weekday": 2, "start": "08:00", "end": "25:00" }),
+            "end",
+        ),
+        (
+            json!({ "weekday": 2, "start": "pagi", "end": "09:00" }),
+            "start",
+        ),
     ];
 
     let mut refusals = vec![];
     for (slot, _) in &cases {
-        let (_, body) = app.post(school.teacher.token(), SET_HOURS, json!({ "h": [slot] })).await?;
+        let (_, body) = app
+            .post(school.teacher.token(), SET_HOURS, json!({ "h": [slot] }))
+            .await?;
         let ext = body["errors"][0]["extensions"].clone();
         refusals.push((ext["code"].clone(), ext["field"].clone()));
     }
@@ -189,7 +247,9 @@ async fn a_parent_cannot_set_office_hours() -> Result<()> {
     let school = School::new(&app).await?;
 
     let vars = json!({ "h": [slot(Weekday::Mon, "08:00", "09:00")] });
-    let code = app.error_code(school.ayu_parent.token(), SET_HOURS, vars).await?;
+    let code = app
+        .error_code(school.ayu_parent.token(), SET_HOURS, vars)
+        .await?;
 
     assert_eq!(code, "FORBIDDEN");
     Ok(())
@@ -200,8 +260,17 @@ async fn a_staff_members_message_to_a_teacher_is_never_held_back() -> Result<()>
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
     let teacher = &school.teacher;
-    let tomorrow = Utc::now().with_timezone(&Jakarta).date_naive().succ_opt().context("day")?;
-    set_hours(&app, teacher, vec![slot(tomorrow.weekday(), "10:00", "11:00")]).await?;
+    let tomorrow = Utc::now()
+        .with_timezone(&Jakarta)
+        .date_naive()
+        .succ_opt()
+        .context("day")?;
+    set_hours(
+        &app,
+        teacher,
+        vec![slot(tomorrow.weekday(), "10:00", "11:00")],
+    )
+    .await?;
     let thread = direct(&app, &school.admin, teacher).await?;
     let mut inbox = watch_inbox(&app, teacher).await?;
 

@@ -59,9 +59,18 @@ async fn a_parents_request_reaches_the_staff_queue_and_no_other_parent() -> Resu
     let school = School::new(&app).await?;
     let ayu = &school.ayu_parent;
 
-    let data = app.ok(ayu.token(), OPEN, json!({ "s": "Seragam belum diterima" })).await?;
+    let data = app
+        .ok(ayu.token(), OPEN, json!({ "s": "Seragam belum diterima" }))
+        .await?;
     let thread = data["startThread"]["id"].as_str().context("id")?.to_owned();
-    send(&app, ayu, &thread, "s-1", "Sudah bayar tapi belum dapat seragam").await?;
+    send(
+        &app,
+        ayu,
+        &thread,
+        "s-1",
+        "Sudah bayar tapi belum dapat seragam",
+    )
+    .await?;
     let open = queue(&app, &school.admin, json!("OPEN")).await?;
     let resolved = queue(&app, &school.admin, json!("RESOLVED")).await?;
     let parent_queue = code(&app, ayu, QUEUE, json!({ "s": "OPEN" })).await?;
@@ -69,18 +78,24 @@ async fn a_parents_request_reaches_the_staff_queue_and_no_other_parent() -> Resu
     let teacher = code(&app, &school.teacher, MESSAGES, json!({ "t": thread })).await?;
 
     let opened = &data["startThread"];
-    assert_eq!((&opened["kind"], &opened["support"]["status"]), (&json!("SUPPORT"), &json!("OPEN")));
+    assert_eq!(
+        (&opened["kind"], &opened["support"]["status"]),
+        (&json!("SUPPORT"), &json!("OPEN"))
+    );
     assert_eq!(opened["support"]["requesterId"], json!(ayu.user_id));
     assert_eq!(open, vec![thread.clone()]);
     assert!(resolved.is_empty());
     assert_eq!(parent_queue, "FORBIDDEN");
-    assert_eq!((other_parent.as_str(), teacher.as_str()), ("NOT_FOUND", "NOT_FOUND"));
+    assert_eq!(
+        (other_parent.as_str(), teacher.as_str()),
+        ("NOT_FOUND", "NOT_FOUND")
+    );
     Ok(())
 }
 
 #[tokio::test]
-async fn staff_answer_without_joining_first_and_only_the_first_answer_is_the_response()
--> Result<()> {
+async fn staff_answer_without_joining_first_and_only_the_first_answer_is_the_response() -> Result<()>
+{
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
     let (ayu, admin) = (&school.ayu_parent, &school.admin);
@@ -88,7 +103,9 @@ async fn staff_answer_without_joining_first_and_only_the_first_answer_is_the_res
     send(&app, ayu, &thread, "j-1", "Kapan ujian semester?").await?;
     let unanswered = support_of(&app, ayu, &thread).await?;
 
-    let read = app.ok(admin.token(), MESSAGES, json!({ "t": thread })).await?;
+    let read = app
+        .ok(admin.token(), MESSAGES, json!({ "t": thread }))
+        .await?;
     send(&app, admin, &thread, "j-2", "Mulai 1 Desember").await?;
     let answered = support_of(&app, ayu, &thread).await?;
     send(&app, ayu, &thread, "j-3", "Terima kasih").await?;
@@ -112,18 +129,29 @@ async fn a_request_is_assigned_to_staff_and_never_to_anyone_else() -> Result<()>
     let thread = open_request(&app, ayu, "Surat keterangan aktif").await?;
     let to = |who: &Session| json!({ "t": thread, "u": who.user_id });
 
-    let to_teacher = app.post(school.admin.token(), ASSIGN, to(&school.teacher)).await?.1;
+    let to_teacher = app
+        .post(school.admin.token(), ASSIGN, to(&school.teacher))
+        .await?
+        .1;
     let by_parent = code(&app, ayu, ASSIGN, to(&clerk)).await?;
     let assigned = app.ok(school.admin.token(), ASSIGN, to(&clerk)).await?;
-    let clerk_reads = app.ok(clerk.token(), MESSAGES, json!({ "t": thread })).await;
+    let clerk_reads = app
+        .ok(clerk.token(), MESSAGES, json!({ "t": thread }))
+        .await;
 
     let refusal = &to_teacher["errors"][0]["extensions"];
-    assert_eq!((&refusal["code"], &refusal["field"]), (&json!("BAD_USER_INPUT"), &json!("assigneeId")));
+    assert_eq!(
+        (&refusal["code"], &refusal["field"]),
+        (&json!("BAD_USER_INPUT"), &json!("assigneeId"))
+    );
     assert_eq!(by_parent, "FORBIDDEN");
     let assignee = &assigned["assignSupportThread"]["support"]["assigneeId"];
     assert_eq!(assignee, &json!(clerk.user_id));
     assert!(clerk_reads.is_ok(), "{clerk_reads:?}");
-    assert_eq!(support_of(&app, ayu, &thread).await?["assigneeId"], json!(clerk.user_id));
+    assert_eq!(
+        support_of(&app, ayu, &thread).await?["assigneeId"],
+        json!(clerk.user_id)
+    );
     Ok(())
 }
 
@@ -151,19 +179,30 @@ async fn resolving_records_when_and_reopening_clears_it() -> Result<()> {
 
     let support = |v: &Value| v["setSupportStatus"]["support"].clone();
     assert_eq!(by_parent, "FORBIDDEN");
-    assert_eq!(support(&pending), json!({ "status": "PENDING", "resolvedAt": null }));
+    assert_eq!(
+        support(&pending),
+        json!({ "status": "PENDING", "resolvedAt": null })
+    );
     assert_eq!(support(&resolved)["status"], "RESOLVED");
     assert!(support(&resolved)["resolvedAt"].is_string());
     assert_eq!((in_resolved, in_open), (vec![thread.clone()], vec![]));
-    assert_eq!(support(&reopened), json!({ "status": "OPEN", "resolvedAt": null }));
-    assert_eq!(statuses, ["PENDING", "RESOLVED", "OPEN"], "the requester hears each change");
+    assert_eq!(
+        support(&reopened),
+        json!({ "status": "OPEN", "resolvedAt": null })
+    );
+    assert_eq!(
+        statuses,
+        ["PENDING", "RESOLVED", "OPEN"],
+        "the requester hears each change"
+    );
     Ok(())
 }
 
 /// Follows the thread's status changes as subscription "s".
 async fn watch_status(app: &TestApp, who: &Session, thread: &str) -> Result<WsClient> {
     let mut ws = app.ws(who.token()).await?;
-    ws.subscribe("s", STATUS_EVENTS, json!({ "t": thread })).await?;
+    ws.subscribe("s", STATUS_EVENTS, json!({ "t": thread }))
+        .await?;
     // The subscription is live once the server has joined the bus topic.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     Ok(ws)
@@ -174,7 +213,27 @@ async fn next_status(ws: &mut WsClient) -> Result<String> {
     loop {
         let event = ws.next_data("s").await?["threadEvents"].clone();
         if event["kind"] == "SUPPORT_STATUS" {
-            return event["status"].as_str().map(str::to_owned).context("status");
+            return event["status"]
+                .as_str()
+                .map(str::to_owned)
+                .context("status");
         }
     }
+}
+
+#[tokio::test]
+async fn a_staff_members_own_request_is_answered_only_by_someone_else() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    let clerk = app.user("Staf Tata Usaha", &[Role::Staff]).await?;
+    let thread = open_request(&app, &clerk, "Printer kantor rusak").await?;
+
+    send(&app, &clerk, &thread, "p-1", "Tidak bisa mencetak rapor").await?;
+    let own_words = support_of(&app, &clerk, &thread).await?;
+    send(&app, &school.admin, &thread, "p-2", "Teknisi datang jam 1").await?;
+    let answered = support_of(&app, &clerk, &thread).await?;
+
+    assert_eq!(own_words["firstResponseAt"], Value::Null);
+    assert!(answered["firstResponseAt"].is_string(), "{answered}");
+    Ok(())
 }

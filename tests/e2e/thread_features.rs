@@ -2,7 +2,7 @@
 //! deletions, reactions, mentions, read receipts, typing, muting and
 //! history in both directions. Groups and moderation are in `groups`.
 
-mod groups;
+pub(crate) mod groups;
 
 use std::time::Duration;
 
@@ -25,12 +25,14 @@ const SEND: &str = "mutation($t: UUID!, $c: String!, $b: String!, $r: UUID, $m: 
 const VIEW: &str = "query($t: UUID!) { thread(id: $t) { messages(first: 100) { edges { node {
   id seq body deleted hidden editedAt replyToId mentions { id } reactions { emoji count mine }
   readBy { id } reportCount } } } } }";
-const EDIT: &str = "mutation($id: UUID!, $b: String!) { editMessage(id: $id, body: $b) { body editedAt } }";
+const EDIT: &str =
+    "mutation($id: UUID!, $b: String!) { editMessage(id: $id, body: $b) { body editedAt } }";
 const DELETE: &str = "mutation($id: UUID!) { deleteMessage(id: $id) { body deleted } }";
 const REACT: &str = "mutation($id: UUID!, $e: String!, $add: Boolean!) {
   react(messageId: $id, emoji: $e, add: $add) { id }
 }";
-const MARK_READ: &str = "mutation($t: UUID!, $s: Int!) { markThreadRead(threadId: $t, seq: $s) { lastReadSeq } }";
+const MARK_READ: &str =
+    "mutation($t: UUID!, $s: Int!) { markThreadRead(threadId: $t, seq: $s) { lastReadSeq } }";
 
 /// Opens a socket for `who` and follows the thread's events as "e".
 async fn watch(app: &TestApp, who: &Session, thread: &str) -> Result<WsClient> {
@@ -62,10 +64,17 @@ async fn view(app: &TestApp, who: &Session, thread: &str) -> Result<Vec<Value>> 
 }
 
 /// The refusal's code and the field it names.
-async fn refusal(app: &TestApp, who: &Session, query: &str, vars: Value) -> Result<(String, Value)> {
+async fn refusal(
+    app: &TestApp,
+    who: &Session,
+    query: &str,
+    vars: Value,
+) -> Result<(String, Value)> {
     let (_, body) = app.post(who.token(), query, vars).await?;
     let ext = &body["errors"][0]["extensions"];
-    let code = ext["code"].as_str().with_context(|| format!("expected an error: {body}"));
+    let code = ext["code"]
+        .as_str()
+        .with_context(|| format!("expected an error: {body}"));
     Ok((code?.to_owned(), ext["field"].clone()))
 }
 
@@ -107,13 +116,32 @@ async fn a_reply_names_its_message_and_must_stay_in_the_same_thread() -> Result<
     let question = send(&app, ayu, &parents, "q-1", "Besok pakai batik?").await?;
 
     let reply = app
-        .ok(school.bima_parent.token(), SEND, json!({ "t": parents, "c": "a-1", "b": "Ya", "r": question["id"] }))
+        .ok(
+            school.bima_parent.token(),
+            SEND,
+            json!({ "t": parents, "c": "a-1", "b": "Ya", "r": question["id"] }),
+        )
         .await?;
-    let elsewhere = refusal(&app, ayu, SEND, json!({ "t": with_teacher, "c": "a-2", "b": "Ya", "r": question["id"] })).await?;
-    let unknown = refusal(&app, ayu, SEND, json!({ "t": parents, "c": "a-3", "b": "Ya", "r": uuid::Uuid::now_v7() })).await?;
+    let elsewhere = refusal(
+        &app,
+        ayu,
+        SEND,
+        json!({ "t": with_teacher, "c": "a-2", "b": "Ya", "r": question["id"] }),
+    )
+    .await?;
+    let unknown = refusal(
+        &app,
+        ayu,
+        SEND,
+        json!({ "t": parents, "c": "a-3", "b": "Ya", "r": uuid::Uuid::now_v7() }),
+    )
+    .await?;
 
     assert_eq!(reply["sendMessage"]["replyToId"], question["id"]);
-    assert_eq!(view(&app, ayu, &parents).await?[1]["replyToId"], question["id"]);
+    assert_eq!(
+        view(&app, ayu, &parents).await?[1]["replyToId"],
+        question["id"]
+    );
     assert_eq!(elsewhere, ("BAD_USER_INPUT".into(), json!("replyToId")));
     assert_eq!(unknown, ("BAD_USER_INPUT".into(), json!("replyToId")));
     Ok(())
@@ -128,7 +156,13 @@ async fn only_the_sender_edits_a_message_and_subscribers_see_the_new_text() -> R
     let sent = send(&app, ayu, &thread, "e-1", "Rapat jam 9").await?;
     let mut ws = watch(&app, bima, &thread).await?;
 
-    let edited = app.ok(ayu.token(), EDIT, json!({ "id": sent["id"], "b": "Rapat jam 10" })).await?;
+    let edited = app
+        .ok(
+            ayu.token(),
+            EDIT,
+            json!({ "id": sent["id"], "b": "Rapat jam 10" }),
+        )
+        .await?;
     let by_other = refusal(&app, bima, EDIT, json!({ "id": sent["id"], "b": "Batal" })).await?;
     let event = next_event(&mut ws, "MESSAGE_EDITED").await?;
 
@@ -138,7 +172,10 @@ async fn only_the_sender_edits_a_message_and_subscribers_see_the_new_text() -> R
     assert_eq!(event["message"]["id"], sent["id"]);
     assert_eq!(event["message"]["body"], "Rapat jam 10");
     let seen = &view(&app, bima, &thread).await?[0];
-    assert_eq!((&seen["body"], seen["editedAt"].is_string()), (&json!("Rapat jam 10"), true));
+    assert_eq!(
+        (&seen["body"], seen["editedAt"].is_string()),
+        (&json!("Rapat jam 10"), true)
+    );
     Ok(())
 }
 
@@ -153,17 +190,32 @@ async fn a_deleted_message_stays_as_an_empty_placeholder_for_everyone() -> Resul
     let other = send(&app, ayu, &thread, "d-2", "Terima kasih").await?;
     let mut ws = watch(&app, bima, &thread).await?;
 
-    let deleted = app.ok(ayu.token(), DELETE, json!({ "id": secret["id"] })).await?;
+    let deleted = app
+        .ok(ayu.token(), DELETE, json!({ "id": secret["id"] }))
+        .await?;
     let event = next_event(&mut ws, "MESSAGE_DELETED").await?;
     let by_member = refusal(&app, bima, DELETE, json!({ "id": other["id"] })).await?;
     let edit_after = refusal(&app, ayu, EDIT, json!({ "id": secret["id"], "b": "lagi" })).await?;
 
-    assert_eq!(deleted["deleteMessage"], json!({ "body": "", "deleted": true }));
-    assert_eq!((&event["message"]["body"], &event["message"]["deleted"]), (&json!(""), &json!(true)));
+    assert_eq!(
+        deleted["deleteMessage"],
+        json!({ "body": "", "deleted": true })
+    );
+    assert_eq!(
+        (&event["message"]["body"], &event["message"]["deleted"]),
+        (&json!(""), &json!(true))
+    );
     for who in [ayu, bima] {
         let placeholder = &view(&app, who, &thread).await?[0];
-        assert_eq!((&placeholder["body"], &placeholder["deleted"]), (&json!(""), &json!(true)));
-        assert_eq!(placeholder["mentions"], json!([]), "mentions go with the text");
+        assert_eq!(
+            (&placeholder["body"], &placeholder["deleted"]),
+            (&json!(""), &json!(true))
+        );
+        assert_eq!(
+            placeholder["mentions"],
+            json!([]),
+            "mentions go with the text"
+        );
     }
     assert_eq!(by_member.0, "FORBIDDEN");
     assert_eq!(edit_after.0, "BAD_USER_INPUT");
@@ -185,15 +237,28 @@ async fn reactions_are_counted_with_the_viewers_own_marked_and_can_be_taken_back
     react(&app, ayu, id, "👍", true).await?;
     react(&app, bima, id, "🎉", true).await?;
     react(&app, bima, id, "🎉", true).await?;
-    let before = (view(&app, ayu, &thread).await?, view(&app, bima, &thread).await?);
+    let before = (
+        view(&app, ayu, &thread).await?,
+        view(&app, bima, &thread).await?,
+    );
     react(&app, bima, id, "👍", false).await?;
     let after = view(&app, bima, &thread).await?;
-    let not_one = refusal(&app, bima, REACT, json!({ "id": sent["id"], "e": "dua kata", "add": true })).await?;
+    let not_one = refusal(
+        &app,
+        bima,
+        REACT,
+        json!({ "id": sent["id"], "e": "dua kata", "add": true }),
+    )
+    .await?;
 
     assert_eq!(event["message"]["id"], sent["id"]);
     assert_eq!(reaction(&before.0[0], "👍"), Some((2, true)));
     assert_eq!(reaction(&before.0[0], "🎉"), Some((1, false)));
-    assert_eq!(reaction(&before.1[0], "🎉"), Some((1, true)), "reacting twice counts once");
+    assert_eq!(
+        reaction(&before.1[0], "🎉"),
+        Some((1, true)),
+        "reacting twice counts once"
+    );
     assert_eq!(reaction(&after[0], "👍"), Some((1, false)));
     assert_eq!(not_one.0, "BAD_USER_INPUT");
     Ok(())
@@ -206,15 +271,27 @@ async fn only_members_can_be_mentioned_and_mentions_are_listed_on_the_message() 
     let (ayu, bima) = (&school.ayu_parent, &school.bima_parent);
     let thread = direct(&app, ayu, bima).await?;
 
-    let vars = json!({ "t": thread, "c": "m-1", "b": "@Ibu Bima cek ya", "m": [bima.user_id] });
+    let twice = [&bima.user_id, &bima.user_id];
+    let vars = json!({ "t": thread, "c": "m-1", "b": "@Ibu Bima cek ya @Ibu Bima", "m": twice });
     let sent = app.ok(ayu.token(), SEND, vars).await?;
-    let vars = json!({ "t": thread, "c": "m-2", "b": "@Citra", "m": [school.citra_parent.user_id] });
+    let vars =
+        json!({ "t": thread, "c": "m-2", "b": "@Citra", "m": [school.citra_parent.user_id] });
     let outsider = refusal(&app, ayu, SEND, vars).await?;
 
-    assert_eq!(ids(&sent["sendMessage"]["mentions"]), vec![bima.user_id.clone()]);
-    assert_eq!(ids(&view(&app, bima, &thread).await?[0]["mentions"]), vec![bima.user_id.clone()]);
+    assert_eq!(
+        ids(&sent["sendMessage"]["mentions"]),
+        vec![bima.user_id.clone()]
+    );
+    assert_eq!(
+        ids(&view(&app, bima, &thread).await?[0]["mentions"]),
+        vec![bima.user_id.clone()]
+    );
     assert_eq!(outsider, ("BAD_USER_INPUT".into(), json!("mentionIds")));
-    assert_eq!(view(&app, bima, &thread).await?.len(), 1, "nothing was stored");
+    assert_eq!(
+        view(&app, bima, &thread).await?.len(),
+        1,
+        "nothing was stored"
+    );
     Ok(())
 }
 
@@ -222,14 +299,20 @@ async fn only_members_can_be_mentioned_and_mentions_are_listed_on_the_message() 
 async fn the_sender_alone_sees_who_has_read_and_it_follows_read_markers() -> Result<()> {
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
-    let (ayu, bima, citra) = (&school.ayu_parent, &school.bima_parent, &school.citra_parent);
+    let (ayu, bima, citra) = (
+        &school.ayu_parent,
+        &school.bima_parent,
+        &school.citra_parent,
+    );
     let thread = groups::group(&app, ayu, &[bima, citra]).await?;
     send(&app, ayu, &thread, "rb-1", "Arisan hari Sabtu").await?;
     send(&app, ayu, &thread, "rb-2", "Di rumah saya").await?;
     let unread_yet = view(&app, ayu, &thread).await?;
 
-    app.ok(bima.token(), MARK_READ, json!({ "t": thread, "s": 2 })).await?;
-    app.ok(citra.token(), MARK_READ, json!({ "t": thread, "s": 1 })).await?;
+    app.ok(bima.token(), MARK_READ, json!({ "t": thread, "s": 2 }))
+        .await?;
+    app.ok(citra.token(), MARK_READ, json!({ "t": thread, "s": 1 }))
+        .await?;
     let sender_view = view(&app, ayu, &thread).await?;
     let reader_view = view(&app, bima, &thread).await?;
 
@@ -237,7 +320,11 @@ async fn the_sender_alone_sees_who_has_read_and_it_follows_read_markers() -> Res
     let both = sorted(vec![bima.user_id.clone(), citra.user_id.clone()]);
     assert_eq!(ids(&sender_view[0]["readBy"]), both);
     assert_eq!(ids(&sender_view[1]["readBy"]), vec![bima.user_id.clone()]);
-    assert_eq!(ids(&reader_view[0]["readBy"]), Vec::<String>::new(), "not the sender");
+    assert_eq!(
+        ids(&reader_view[0]["readBy"]),
+        Vec::<String>::new(),
+        "not the sender"
+    );
     Ok(())
 }
 
@@ -258,13 +345,26 @@ async fn a_read_marker_never_moves_back_nor_past_the_last_message_and_is_told_li
     let past = mark(99).await?;
     let event = next_event(&mut ws, "READ").await?;
     let state = app
-        .ok(bima.token(), "query($t: UUID!) { thread(id: $t) { lastReadSeq unreadCount } }", json!({ "t": thread }))
+        .ok(
+            bima.token(),
+            "query($t: UUID!) { thread(id: $t) { lastReadSeq unreadCount } }",
+            json!({ "t": thread }),
+        )
         .await?;
 
     let marker = |v: &Value| v["markThreadRead"]["lastReadSeq"].as_i64();
-    assert_eq!((marker(&forward), marker(&back), marker(&past)), (Some(2), Some(2), Some(3)));
-    assert_eq!(state["thread"], json!({ "lastReadSeq": 3, "unreadCount": 0 }));
-    assert_eq!((&event["userId"], &event["seq"]), (&json!(bima.user_id), &json!(2)));
+    assert_eq!(
+        (marker(&forward), marker(&back), marker(&past)),
+        (Some(2), Some(2), Some(3))
+    );
+    assert_eq!(
+        state["thread"],
+        json!({ "lastReadSeq": 3, "unreadCount": 0 })
+    );
+    assert_eq!(
+        (&event["userId"], &event["seq"]),
+        (&json!(bima.user_id), &json!(2))
+    );
     Ok(())
 }
 
@@ -298,18 +398,25 @@ async fn a_muted_thread_says_so_to_its_muter_only() -> Result<()> {
     let (ayu, bima) = (&school.ayu_parent, &school.bima_parent);
     let thread = direct(&app, ayu, bima).await?;
     send(&app, ayu, &thread, "mu-1", "Grup ramai sekali").await?;
-    let mute = "mutation($t: UUID!, $m: Boolean!) { muteThread(threadId: $t, muted: $m) { muted } }";
+    let mute =
+        "mutation($t: UUID!, $m: Boolean!) { muteThread(threadId: $t, muted: $m) { muted } }";
     let inbox = "{ inbox(first: 5) { edges { node { muted } } } }";
     let shown = |v: &Value| v["inbox"]["edges"][0]["node"]["muted"].clone();
 
-    let muted = app.ok(bima.token(), mute, json!({ "t": thread, "m": true })).await?;
+    let muted = app
+        .ok(bima.token(), mute, json!({ "t": thread, "m": true }))
+        .await?;
     let bimas_inbox = app.ok(bima.token(), inbox, json!({})).await?;
     let ayus_inbox = app.ok(ayu.token(), inbox, json!({})).await?;
-    app.ok(bima.token(), mute, json!({ "t": thread, "m": false })).await?;
+    app.ok(bima.token(), mute, json!({ "t": thread, "m": false }))
+        .await?;
     let unmuted = app.ok(bima.token(), inbox, json!({})).await?;
 
     assert_eq!(muted["muteThread"]["muted"], true);
-    assert_eq!((shown(&bimas_inbox), shown(&ayus_inbox)), (json!(true), json!(false)));
+    assert_eq!(
+        (shown(&bimas_inbox), shown(&ayus_inbox)),
+        (json!(true), json!(false))
+    );
     assert_eq!(shown(&unmuted), json!(false));
     Ok(())
 }
@@ -320,14 +427,27 @@ const PAGE: &str = "query($t: UUID!, $f: Int, $a: String, $l: Int, $b: String) {
 }";
 
 /// One page: its seqs, hasPreviousPage, hasNextPage and the cursors.
-async fn page(app: &TestApp, who: &Session, vars: Value) -> Result<(Vec<i64>, bool, bool, Value, Value)> {
+async fn page(
+    app: &TestApp,
+    who: &Session,
+    vars: Value,
+) -> Result<(Vec<i64>, bool, bool, Value, Value)> {
     let data = app.ok(who.token(), PAGE, vars).await?;
     let conn = &data["thread"]["messages"];
     let seqs = conn["edges"].as_array().context("edges")?;
-    let seqs = seqs.iter().filter_map(|e| e["node"]["seq"].as_i64()).collect();
+    let seqs = seqs
+        .iter()
+        .filter_map(|e| e["node"]["seq"].as_i64())
+        .collect();
     let info = &conn["pageInfo"];
     let flag = |k: &str| info[k].as_bool().unwrap_or_default();
-    Ok((seqs, flag("hasPreviousPage"), flag("hasNextPage"), info["startCursor"].clone(), info["endCursor"].clone()))
+    Ok((
+        seqs,
+        flag("hasPreviousPage"),
+        flag("hasNextPage"),
+        info["startCursor"].clone(),
+        info["endCursor"].clone(),
+    ))
 }
 
 #[tokio::test]
@@ -338,23 +458,36 @@ async fn history_reads_forward_and_back_over_45_messages_without_gaps_or_repeats
     let thread = direct(&app, ayu, bima).await?;
     for i in 1..=45 {
         let from = if i % 3 == 0 { bima } else { ayu };
-        send(&app, from, &thread, &format!("h-{i}"), &format!("Pesan {i}")).await?;
+        send(
+            &app,
+            from,
+            &thread,
+            &format!("h-{i}"),
+            &format!("Pesan {i}"),
+        )
+        .await?;
     }
 
     let (mut forward, mut flags_forward, mut after) = (vec![], vec![], Value::Null);
     loop {
-        let (seqs, prev, next, _, end) = page(&app, bima, json!({ "t": thread, "f": 10, "a": after })).await?;
+        let (seqs, prev, next, _, end) =
+            page(&app, bima, json!({ "t": thread, "f": 10, "a": after })).await?;
         forward.extend(seqs);
         flags_forward.push((prev, next));
-        if !next { break; }
+        if !next {
+            break;
+        }
         after = end;
     }
     let (mut pages_back, mut flags_back, mut before) = (vec![], vec![], Value::Null);
     loop {
-        let (seqs, prev, next, start, _) = page(&app, bima, json!({ "t": thread, "l": 10, "b": before })).await?;
+        let (seqs, prev, next, start, _) =
+            page(&app, bima, json!({ "t": thread, "l": 10, "b": before })).await?;
         pages_back.push(seqs);
         flags_back.push((prev, next));
-        if !prev { break; }
+        if !prev {
+            break;
+        }
         before = start;
     }
     let backward: Vec<i64> = pages_back.into_iter().rev().flatten().collect();
@@ -365,7 +498,13 @@ async fn history_reads_forward_and_back_over_45_messages_without_gaps_or_repeats
     let expect = |first: (bool, bool), middle: (bool, bool), last: (bool, bool)| {
         [vec![first], vec![middle; 3], vec![last]].concat()
     };
-    assert_eq!(flags_forward, expect((false, true), (true, true), (true, false)));
-    assert_eq!(flags_back, expect((true, false), (true, true), (false, true)));
+    assert_eq!(
+        flags_forward,
+        expect((false, true), (true, true), (true, false))
+    );
+    assert_eq!(
+        flags_back,
+        expect((true, false), (true, true), (false, true))
+    );
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! committed (events on the bus, notices deferred to office hours).
 
 use chrono::{DateTime, Utc};
-use scrm_domain::conversation::{ConversationRules, MemberRole, OfficeHours, Pair, ThreadKind};
+use scrm_domain::conversation::{
+    ConversationRules, MAX_GROUP_MEMBERS, MemberRole, OfficeHours, Pair, ThreadKind,
+};
 use scrm_domain::role::Role;
 use scrm_domain::{DomainError, DomainResult};
 use scrm_persistence::messages::Message;
@@ -96,7 +98,7 @@ pub async fn start_group(
         .collect();
     others.sort();
     others.dedup();
-    if others.is_empty() || others.len() > scrm_domain::conversation::MAX_GROUP_MEMBERS {
+    if others.is_empty() || others.len() > MAX_GROUP_MEMBERS {
         return Err(DomainError::invalid(
             "memberIds",
             "a group needs 1 to 500 other members",
@@ -117,6 +119,89 @@ pub async fn start_group(
         members: &members,
     };
     state.store.create_thread(new, state.now()).await
+}
+
+/// Adds people to a thread the viewer moderates: to a group, whoever
+/// policy lets the viewer message, up to the group size; to a class
+/// thread, only those a moderator removed (the directory decides the
+/// rest). Other threads take no one.
+pub async fn add_members(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: &Thread,
+    member: &Member,
+    mut users: Vec<Uuid>,
+) -> DomainResult<()> {
+    if !may_moderate(viewer, member) {
+        return Err(DomainError::forbidden(
+            "only a thread's owner and moderators add members",
+        ));
+    }
+    users.sort();
+    users.dedup();
+    let users = match ThreadKind::parse(&thread.kind) {
+        Some(ThreadKind::Group) => newcomers_to_group(state, viewer, thread, users).await?,
+        Some(ThreadKind::Class) => readmitted_to_class(state, thread, users).await?,
+        _ => {
+            return Err(DomainError::forbidden(
+                "people are added to groups and class threads only",
+            ));
+        }
+    };
+    for user in users {
+        state
+            .store
+            .add_member(thread.id, user, MemberRole::Member, state.now())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Those not in the group yet, when the group has room and policy
+/// allows each; the size is checked before anyone is looked up.
+async fn newcomers_to_group(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: &Thread,
+    users: Vec<Uuid>,
+) -> DomainResult<Vec<Uuid>> {
+    let too_many = || {
+        DomainError::invalid(
+            "userIds",
+            format!("a group has at most {MAX_GROUP_MEMBERS} members besides its owner"),
+        )
+    };
+    if users.len() > MAX_GROUP_MEMBERS {
+        return Err(too_many());
+    }
+    let current = state.store.members_of(&[thread.id]).await?;
+    let newcomers: Vec<Uuid> = users
+        .into_iter()
+        .filter(|u| !current.iter().any(|m| m.user_id == *u))
+        .collect();
+    if current.len() + newcomers.len() > MAX_GROUP_MEMBERS + 1 {
+        return Err(too_many());
+    }
+    for user in &newcomers {
+        may_message(state, viewer, *user).await?;
+    }
+    Ok(newcomers)
+}
+
+async fn readmitted_to_class(
+    state: &AppState,
+    thread: &Thread,
+    users: Vec<Uuid>,
+) -> DomainResult<Vec<Uuid>> {
+    for user in &users {
+        let standing = state.store.member(thread.id, *user).await?;
+        if !standing.is_some_and(|m| m.role() == MemberRole::Removed) {
+            return Err(DomainError::forbidden(
+                "a class thread's members follow the directory",
+            ));
+        }
+    }
+    Ok(users)
 }
 
 pub async fn open_support(
@@ -226,11 +311,26 @@ pub async fn after_send(
             None => immediate.push(user_topic(member.user_id)),
         }
     }
-    if ThreadKind::parse(&thread.kind) == Some(ThreadKind::Support) && is_school(viewer) {
+    let support = ThreadKind::parse(&thread.kind) == Some(ThreadKind::Support);
+    // A response is the school answering someone else's request.
+    let answers = is_school(viewer) && thread.requester_id != Some(viewer.id());
+    if support && answers {
         state
             .store
             .record_first_response(thread.id, message.created_at)
             .await?;
+    } else if support {
+        let (id, author) = (message.id, viewer.id());
+        crate::feedback::flag_if_complaint(
+            state,
+            "SUPPORT_MESSAGE",
+            id,
+            author,
+            None,
+            &message.body,
+            None,
+        )
+        .await;
     }
     immediate.push(user_topic(viewer.id()));
     let posted = json!({ "kind": "message.posted", "id": message.id, "seq": message.seq });

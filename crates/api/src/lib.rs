@@ -7,6 +7,7 @@ pub mod bus;
 pub mod config;
 pub mod conversations;
 pub mod demo;
+pub mod feedback;
 pub mod graphql;
 pub mod http;
 pub mod import;

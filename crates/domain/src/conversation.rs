@@ -77,6 +77,9 @@ pub enum MemberRole {
     Owner,
     Moderator,
     Member,
+    /// Taken out by a moderator: stays out, whatever the directory says,
+    /// until a moderator lets them back in.
+    Removed,
 }
 
 impl MemberRole {
@@ -85,6 +88,7 @@ impl MemberRole {
             MemberRole::Owner => "OWNER",
             MemberRole::Moderator => "MODERATOR",
             MemberRole::Member => "MEMBER",
+            MemberRole::Removed => "REMOVED",
         }
     }
 
@@ -92,6 +96,7 @@ impl MemberRole {
         match s {
             "OWNER" => MemberRole::Owner,
             "MODERATOR" => MemberRole::Moderator,
+            "REMOVED" => MemberRole::Removed,
             _ => MemberRole::Member,
         }
     }

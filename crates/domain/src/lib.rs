@@ -6,11 +6,14 @@
 
 pub mod announcement;
 pub mod audience;
+pub mod complaint;
 pub mod conversation;
 pub mod error;
 pub mod payments;
 pub mod phone;
 pub mod policy;
+pub mod rating;
+pub mod report;
 pub mod role;
 pub mod roster;
 pub mod school_time;

@@ -79,6 +79,13 @@ pub enum Action<'a> {
     PayInvoice {
         guardian_may_see: bool,
     },
+    /// Keep the catalogue of services.
+    ManageServices,
+    /// See individual ratings and who gave them, reply, work the
+    /// complaint queue, open surveys and read their results.
+    WorkFeedback,
+    /// Read the service performance report.
+    ViewServiceReport,
 }
 
 impl Action<'_> {
@@ -98,6 +105,9 @@ impl Action<'_> {
             Action::ManageInvoices => "manage_invoices",
             Action::ViewInvoices { .. } => "view_invoices",
             Action::PayInvoice { .. } => "pay_invoice",
+            Action::ManageServices => "manage_services",
+            Action::WorkFeedback => "work_feedback",
+            Action::ViewServiceReport => "view_service_report",
         }
     }
 }
@@ -120,7 +130,10 @@ fn allowed(actor: &Actor, action: &Action<'_>) -> bool {
         Action::ImportRoster | Action::ManageActivationCodes | Action::WorkSupportQueue => {
             actor.is_school()
         }
-        Action::ManageDirectory => actor.has(Role::Admin),
+        Action::ManageDirectory | Action::ManageServices | Action::ViewServiceReport => {
+            actor.has(Role::Admin)
+        }
+        Action::WorkFeedback => actor.is_school(),
         Action::ViewDirectory => actor.is_school_or_teacher(),
         Action::ViewContactDetails { subject } => {
             subject == actor.user_id || actor.is_school_or_teacher()

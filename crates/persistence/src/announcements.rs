@@ -338,7 +338,11 @@ impl FeedRow {
 
 /// A subquery of the user ids an audience reaches, with its values
 /// numbered from `$first`.
-fn recipients_sql(audience: &Audience, academic_year: &str, first: usize) -> (String, Vec<Value>) {
+pub(crate) fn recipients_sql(
+    audience: &Audience,
+    academic_year: &str,
+    first: usize,
+) -> (String, Vec<Value>) {
     let mut parts: Vec<String> = vec![];
     let mut values: Vec<Value> = vec![];
     let next = |values: &mut Vec<Value>, v: Value| {

@@ -12,6 +12,8 @@ pub mod invoices;
 pub mod messages;
 mod office;
 pub mod payments;
+pub mod ratings;
+mod report;
 pub mod roster_import;
 mod sql;
 pub mod threads;

@@ -230,11 +230,12 @@ impl Store {
         .await
     }
 
-    /// The text is gone for everyone; the message stays as a placeholder.
+    /// The text, and the mentions in it, are gone for everyone; the
+    /// message stays as a placeholder.
     pub async fn delete_message(&self, id: Uuid, now: DateTime<Utc>) -> DomainResult<Message> {
         self.change_message(
             id,
-            "body = '', deleted_at = COALESCE(deleted_at, $2)",
+            "body = '', mentions = '', deleted_at = COALESCE(deleted_at, $2)",
             vec![now.into()],
         )
         .await

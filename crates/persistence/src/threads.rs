@@ -198,7 +198,8 @@ impl Store {
         .await
     }
 
-    /// Adds someone, or brings a removed member back.
+    /// Adds someone, or brings a removed member back (in their old role,
+    /// unless a moderator had taken them out).
     pub async fn add_member(
         &self,
         thread_id: Uuid,
@@ -209,7 +210,9 @@ impl Store {
         exec(
             &self.db,
             "INSERT INTO thread_members (thread_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (thread_id, user_id) DO UPDATE SET removed_at = NULL",
+             ON CONFLICT (thread_id, user_id) DO UPDATE SET removed_at = NULL, \
+             role = CASE WHEN thread_members.role = 'REMOVED' THEN excluded.role \
+             ELSE thread_members.role END",
             vec![thread_id.into(), user_id.into(), role.as_str().into(), now.into()],
         )
         .await
@@ -217,17 +220,27 @@ impl Store {
         Ok(())
     }
 
+    /// Takes someone out of a thread. One who leaves may come back the
+    /// way they came; one a moderator removes stays out of a class
+    /// thread even when the directory would bring them back.
     pub async fn remove_member(
         &self,
         thread_id: Uuid,
         user_id: Uuid,
+        by_moderator: bool,
         now: DateTime<Utc>,
     ) -> DomainResult<bool> {
         let hit = exec(
             &self.db,
-            "UPDATE thread_members SET removed_at = $3 WHERE thread_id = $1 AND user_id = $2 \
-             AND removed_at IS NULL",
-            vec![thread_id.into(), user_id.into(), now.into()],
+            "UPDATE thread_members SET removed_at = $3, \
+             role = CASE WHEN $4 THEN 'REMOVED' ELSE role END \
+             WHERE thread_id = $1 AND user_id = $2 AND removed_at IS NULL",
+            vec![
+                thread_id.into(),
+                user_id.into(),
+                now.into(),
+                by_moderator.into(),
+            ],
         )
         .await
         .map_err(db_err)?;
@@ -334,7 +347,8 @@ impl Store {
 
     /// The class's thread, created when missing, with its members brought
     /// in step with the directory: the class's teachers moderate, the
-    /// guardians of its students are members.
+    /// guardians of its students are members, and those a moderator
+    /// removed stay out.
     pub async fn class_thread(
         &self,
         class_id: Uuid,
@@ -361,7 +375,8 @@ impl Store {
              SELECT $1, teacher_id, 'MODERATOR', $3 FROM class_teachers WHERE class_id = $2 \
              UNION SELECT $1, g.guardian_id, 'MEMBER', $3 FROM guardianships g \
              JOIN students s ON s.id = g.student_id WHERE s.class_id = $2 \
-             ON CONFLICT (thread_id, user_id) DO UPDATE SET removed_at = NULL",
+             ON CONFLICT (thread_id, user_id) DO UPDATE SET removed_at = NULL \
+             WHERE thread_members.role <> 'REMOVED'",
             vec![thread.id.into(), class_id.into(), now.into()],
         )
         .await

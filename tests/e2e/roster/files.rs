@@ -1,12 +1,91 @@
-//! Roster files as spreadsheets really save them (BC-30) and the phones
-//! and dates schools type into them (BC-19, BC-20), checked through what
-//! the API gives back after the import.
+//! Roster files as spreadsheets really save them (BC-09, BC-30) and the
+//! phones and dates schools type into them (BC-19, BC-20), checked
+//! through what the API gives back after the import.
 
 use anyhow::{Context, Result};
 use scrm_e2e::TestApp;
 use serde_json::{Value, json};
 
-use super::{counts, families, import, student};
+use super::{counts, families, import, student, students};
+
+const BC09_ROWS: [[&str; 5]; 3] = [
+    [
+        "0012345678",
+        "Budi Santoso",
+        "VII-A",
+        "Siti Aminah",
+        "0812-3456-7890",
+    ],
+    [
+        "0012345679",
+        "Ani Santoso",
+        "Kelas 7A",
+        "Siti Aminah",
+        "0812-3456-7890",
+    ],
+    [
+        "0012345680",
+        "Rudi Hartono",
+        "8B",
+        "Hartono",
+        "+62 813 1111 2222",
+    ],
+];
+
+fn bc09_file(delimiter: &str, line_end: &str) -> String {
+    let header = ["nisn", "nama", "kelas", "nama_ortu", "no_hp_ortu"];
+    std::iter::once(header)
+        .chain(BC09_ROWS)
+        .map(|row| format!("{}{line_end}", row.join(delimiter)))
+        .collect()
+}
+
+/// What staff can see of the imported students: (nisn, name, class).
+fn imported(families: &[Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = students(families)
+        .iter()
+        .map(|s| {
+            let text = |v: &Value| v.as_str().unwrap_or("<none>").to_owned();
+            (
+                text(&s["nisn"]),
+                text(&s["name"]),
+                text(&s["class"]["name"]),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn an_excel_semicolon_export_with_bom_imports_like_a_plain_comma_file() -> Result<()> {
+    let excel_app = TestApp::spawn().await?;
+    let plain_app = TestApp::spawn().await?;
+    let excel_admin = excel_app.admin().await?;
+    let plain_admin = plain_app.admin().await?;
+    let excel = [
+        b"\xEF\xBB\xBF".as_slice(),
+        bc09_file(";", "\r\n").as_bytes(),
+    ]
+    .concat();
+    let plain = bc09_file(",", "\n");
+
+    let excel_report = import(&excel_app, &excel_admin, &excel).await?;
+    let plain_report = import(&plain_app, &plain_admin, plain.as_bytes()).await?;
+
+    assert_eq!(counts(&excel_report), [3, 0, 0, 0], "{excel_report}");
+    assert_eq!(excel_report["delimiter"], ";");
+    assert_eq!(excel_report["rows"], plain_report["rows"]);
+    let excel_students = imported(&families(&excel_app, &excel_admin).await?);
+    let plain_students = imported(&families(&plain_app, &plain_admin).await?);
+    assert_eq!(excel_students[0].0, "0012345678");
+    assert!(
+        excel_students.iter().all(|s| s.0.len() == 10),
+        "{excel_students:?}"
+    );
+    assert_eq!(excel_students, plain_students);
+    Ok(())
+}
 
 /// File A of BC-30: `;`, CRLF, Windows-1252, no byte-order mark; the
 /// name has an apostrophe typed in Excel (byte 0x92), the address a `;`

@@ -82,7 +82,7 @@ pub struct AudienceInput {
 }
 
 impl AudienceInput {
-    fn into_domain(self) -> async_graphql::Result<Audience> {
+    pub fn into_domain(self) -> async_graphql::Result<Audience> {
         let grades = self
             .grades
             .into_iter()

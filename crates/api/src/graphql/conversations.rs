@@ -233,10 +233,13 @@ impl ConversationMutation {
         client_id: String,
         body: String,
         reply_to_id: Option<Uuid>,
-        #[graphql(default)] mention_ids: Vec<Uuid>,
+        #[graphql(default)] mut mention_ids: Vec<Uuid>,
     ) -> async_graphql::Result<MessageNode> {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
+        // Each person is mentioned once, in the order first named.
+        let mut seen = std::collections::HashSet::new();
+        mention_ids.retain(|id| seen.insert(*id));
         conversation::check_body(&body).gql()?;
         conversation::check_client_id(&client_id).gql()?;
         let (thread, _) = membership(state, viewer, thread_id).await.gql()?;
@@ -474,9 +477,10 @@ impl ConversationMutation {
                 "only moderators may remove members",
             )));
         }
+        let by_moderator = user_id != viewer.id();
         let removed = state
             .store
-            .remove_member(thread_id, user_id, state.now())
+            .remove_member(thread_id, user_id, by_moderator, state.now())
             .await
             .gql()?;
         if removed {
@@ -489,7 +493,8 @@ impl ConversationMutation {
         Ok(removed)
     }
 
-    /// Adds people to a group (its owner and moderators), as policy allows.
+    /// Adds people to a group (its owner and moderators), as policy
+    /// allows; lets people a moderator removed back into a class thread.
     async fn add_members(
         &self,
         ctx: &Context<'_>,
@@ -499,21 +504,9 @@ impl ConversationMutation {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
         let (thread, member) = membership(state, viewer, thread_id).await.gql()?;
-        if thread.kind != "GROUP" || !conv::may_moderate(viewer, &member) {
-            return Err(to_gql(DomainError::forbidden(
-                "only a group's owner and moderators add members",
-            )));
-        }
-        for user in &user_ids {
-            conv::may_message(state, viewer, *user).await.gql()?;
-        }
-        for user in user_ids {
-            state
-                .store
-                .add_member(thread_id, user, MemberRole::Member, state.now())
-                .await
-                .gql()?;
-        }
+        conv::add_members(state, viewer, &thread, &member, user_ids)
+            .await
+            .gql()?;
         Ok(ThreadNode::new(thread))
     }
 
@@ -611,13 +604,13 @@ fn slot(input: &OfficeHoursInput) -> async_graphql::Result<Slot> {
         .ok()
         .and_then(|d| Weekday::try_from(d).ok())
         .ok_or_else(|| bad("weekday", "weekdays run from 1 (Monday) to 7 (Sunday)"))?;
-    let time = |s: &str| {
-        NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| bad("start", "times are written HH:MM"))
+    let time = |s: &str, field: &str| {
+        NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| bad(field, "times are written HH:MM"))
     };
     Ok(Slot {
         weekday,
-        start: time(&input.start)?,
-        end: time(&input.end)?,
+        start: time(&input.start, "start")?,
+        end: time(&input.end, "end")?,
     })
 }
 

@@ -9,6 +9,8 @@ mod invoices;
 mod loaders;
 mod pagination;
 mod payments;
+mod ratings;
+mod report;
 mod roster;
 pub mod session;
 mod thread_live;
@@ -29,6 +31,8 @@ pub struct Query(
     announcements::AnnouncementQuery,
     conversations::ConversationQuery,
     payments::PaymentQuery,
+    ratings::RatingQuery,
+    report::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,6 +43,7 @@ pub struct Mutation(
     announcements::AnnouncementMutation,
     conversations::ConversationMutation,
     payments::PaymentMutation,
+    ratings::RatingMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -46,6 +51,7 @@ pub struct Subscription(
     announcements::AnnouncementSubscription,
     thread_live::ConversationSubscription,
     payments::PaymentSubscription,
+    ratings::RatingSubscription,
 );
 
 pub type ScrmSchema = Schema<Query, Mutation, Subscription>;

@@ -79,6 +79,16 @@ impl ConversationSubscription {
                 return;
             }
             while let Some(delivery) = sub.recv().await {
+                match standing(&state, thread_id, &viewer).await {
+                    Standing::Member => {}
+                    Standing::Gone => {
+                        let _ = tx.send(removed(thread_id, viewer.id())).await;
+                        break;
+                    }
+                    // The database is unreachable: emit nothing now; the
+                    // next event or resync catches up from `last`.
+                    Standing::Unknown => continue,
+                }
                 let keep_going = match delivery {
                     Delivery::Resync => catch_up(&state, thread_id, &mut last, &tx).await,
                     Delivery::Event(event) => {
@@ -118,6 +128,37 @@ impl ConversationSubscription {
                 }
             }
         }))
+    }
+}
+
+/// Where the subscriber stands in the thread now.
+enum Standing {
+    Member,
+    Gone,
+    Unknown,
+}
+
+/// Membership was checked when the subscription began, but a removal's
+/// own event can be lost (a Redis reconnect, a lagging receiver), after
+/// which a resync would replay the thread to someone no longer in it.
+/// So the database is asked again before anything is emitted.
+async fn standing(state: &AppState, thread_id: Uuid, viewer: &Viewer) -> Standing {
+    match state.store.member(thread_id, viewer.id()).await {
+        Ok(Some(member)) if member.is_active() => Standing::Member,
+        Ok(_) => Standing::Gone,
+        Err(_) => Standing::Unknown,
+    }
+}
+
+/// The event that ends a removed member's stream.
+fn removed(thread_id: Uuid, user_id: Uuid) -> ThreadEvent {
+    ThreadEvent {
+        kind: ThreadEventKind::MemberRemoved,
+        thread_id,
+        seq: None,
+        message: None,
+        user_id: Some(user_id),
+        status: None,
     }
 }
 

@@ -144,14 +144,14 @@ impl ThreadNode {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<MessageConnection> {
-        let seq = |c: Option<String>| {
+        let seq = |c: Option<String>, field: &str| {
             c.map(|c| {
                 c.parse::<i64>()
-                    .map_err(|_| to_gql(DomainError::invalid("after", "that cursor is not valid")))
+                    .map_err(|_| to_gql(DomainError::invalid(field, "that cursor is not valid")))
             })
             .transpose()
         };
-        let (after, before) = (seq(after)?, seq(before)?);
+        let (after, before) = (seq(after, "after")?, seq(before, "before")?);
         let max = ctx.state().config.limits.max_page_size;
         let forward = first.is_some() || (after.is_some() && last.is_none());
         let limit = super::pagination::page_size(Some(first.or(last).unwrap_or(20)), max)?;
@@ -244,6 +244,26 @@ impl MessageNode {
             expected_reply_at: None,
         }
     }
+
+    /// Whether the viewer sees what the message says: everyone until it
+    /// is hidden, then only its sender and the thread's moderators.
+    async fn content_visible(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        if self.message.hidden_at.is_none() || ctx.viewer()?.id() == self.message.sender_id {
+            return Ok(true);
+        }
+        self.viewer_moderates(ctx).await
+    }
+
+    async fn viewer_moderates(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let viewer = ctx.viewer()?;
+        let member = ctx
+            .state()
+            .store
+            .member(self.message.thread_id, viewer.id())
+            .await
+            .gql()?;
+        Ok(member.is_some_and(|m| m.is_active() && crate::conversations::may_moderate(viewer, &m)))
+    }
 }
 
 #[derive(SimpleObject)]
@@ -276,19 +296,8 @@ impl MessageNode {
     /// The text exactly as sent; empty once deleted, and empty for all
     /// but the sender and moderators once hidden.
     async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
-        if self.message.hidden_at.is_some() {
-            let viewer = ctx.viewer()?;
-            let moderator = ctx
-                .state()
-                .store
-                .member(self.message.thread_id, viewer.id())
-                .await
-                .gql()?;
-            let sees = viewer.id() == self.message.sender_id
-                || moderator.is_some_and(|m| crate::conversations::may_moderate(viewer, &m));
-            if !sees {
-                return Ok("");
-            }
+        if !self.content_visible(ctx).await? {
+            return Ok("");
         }
         Ok(&self.message.body)
     }
@@ -328,7 +337,12 @@ impl MessageNode {
             .ok_or_else(|| to_gql(DomainError::NotFound("user")))
     }
 
+    /// The members named in the text; like the text, gone once deleted
+    /// and withheld from other members once hidden.
     async fn mentions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserNode>> {
+        if self.message.deleted_at.is_some() || !self.content_visible(ctx).await? {
+            return Ok(vec![]);
+        }
         let loaders = ctx.data_unchecked::<Loaders>();
         let ids = self.message.mention_ids();
         let users = loaders
@@ -367,6 +381,16 @@ impl MessageNode {
             }
         }
         Ok(counts)
+    }
+
+    /// How many members reported the message; shown to the thread's
+    /// moderators only (null for everyone else).
+    async fn report_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        if !self.viewer_moderates(ctx).await? {
+            return Ok(None);
+        }
+        let store = &ctx.state().store;
+        store.report_count(self.message.id).await.gql().map(Some)
     }
 
     /// Who has read the message; shown to its sender only.

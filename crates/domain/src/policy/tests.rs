@@ -41,6 +41,12 @@ fn matrix<'a>(
         (Action::ManageDirectory, [true, false, false, false, false]),
         (Action::WorkSupportQueue, [true, true, false, false, false]),
         (Action::ManageInvoices, [true, false, false, false, false]),
+        (Action::ManageServices, [true, false, false, false, false]),
+        (
+            Action::ViewServiceReport,
+            [true, false, false, false, false],
+        ),
+        (Action::WorkFeedback, [true, true, false, false, false]),
         (
             Action::ViewInvoices {
                 student_user: None,
