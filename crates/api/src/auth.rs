@@ -110,6 +110,13 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
     Ok(hash.to_string())
 }
 
+/// Hashes off the async runtime: Argon2 is deliberately slow.
+pub async fn hash_password_blocking(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| anyhow::anyhow!("the hashing task failed: {e}"))?
+}
+
 /// Checks a password. With no stored hash it still does the work of a
 /// check, so that an unknown account answers as slowly as a wrong
 /// password.

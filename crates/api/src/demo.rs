@@ -7,7 +7,10 @@ use std::fmt::Write;
 use anyhow::Context;
 use scrm_domain::announcement::{Category, Draft, Urgency};
 use scrm_domain::audience::Audience;
+use scrm_domain::payments::{Line, PaymentState};
 use scrm_domain::role::{Department, Role};
+use scrm_persistence::invoices::NewInvoice;
+use scrm_persistence::payments::NewPayment;
 use scrm_persistence::users::NewUser;
 
 use crate::auth;
@@ -134,6 +137,8 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         .await
         .map_err(anyhow_of)?;
     publish_samples(state, admin, seven_a.id).await?;
+    bill_demo_family(state, admin).await?;
+    rate_services(state).await?;
     tracing::info!("demo school loaded");
     Ok(())
 }
@@ -242,4 +247,114 @@ async fn publish_samples(
 
 fn anyhow_of(err: scrm_domain::DomainError) -> anyhow::Error {
     anyhow::Error::new(err)
+}
+
+/// Tuition for the demo parent's two children: one paid through the
+/// sandbox, one open, so the app team can try the whole flow.
+async fn bill_demo_family(state: &AppState, finance: uuid::Uuid) -> anyhow::Result<()> {
+    let store = &state.store;
+    let parent = store
+        .user_by_login(PARENT)
+        .await
+        .map_err(anyhow_of)?
+        .context("demo parent missing")?;
+    let family = parent.family_id.context("demo parent has no family")?;
+    let children = store
+        .students_of_families(&[family])
+        .await
+        .map_err(anyhow_of)?;
+    let today = state.clock.date_of(state.now());
+    let due = today + chrono::Duration::days(14);
+    let invoices = children
+        .iter()
+        .map(|child| NewInvoice {
+            student_id: child.id,
+            family_id: child.family_id,
+            class_id: child.class_id,
+            title: format!("SPP {}", today.format("%m/%Y")),
+            issue_key: Some(format!("demo-spp:{}", child.id)),
+            due_date: due,
+            early_until: None,
+            early_discount_idr: 0,
+            lines: vec![Line {
+                description: "SPP bulanan".to_owned(),
+                amount_idr: 1_500_000,
+            }],
+            discounts: vec![],
+        })
+        .collect();
+    let prefix = crate::payments::number_prefix(today);
+    let issued = store
+        .issue_invoices(finance, invoices, &prefix, state.now())
+        .await
+        .map_err(anyhow_of)?;
+    let first = issued.first().context("no demo invoice")?;
+    let payment = NewPayment {
+        invoice_id: first.id,
+        provider: "SANDBOX".to_owned(),
+        amount_idr: first.total_idr,
+        payer_id: parent.id,
+        idempotency_key: "demo-payment".to_owned(),
+        request_hash: crate::payments::request_hash(first.id, "SANDBOX", first.total_idr),
+    };
+    let (payment, _) = store
+        .start_payment(payment, today, state.now())
+        .await
+        .map_err(anyhow_of)?;
+    crate::payments::apply(
+        state,
+        &payment,
+        PaymentState::Settled,
+        Some((payment.amount_idr, 0)),
+        Some("demo"),
+    )
+    .await
+    .map_err(anyhow_of)?;
+    Ok(())
+}
+
+const SERVICES: [(&str, &str); 8] = [
+    ("Kantin", "Makan siang dan jajanan sekolah"),
+    ("Bus Sekolah", "Antar jemput siswa"),
+    ("Perpustakaan", "Peminjaman buku dan ruang baca"),
+    ("Tata Usaha", "Layanan administrasi dan front office"),
+    ("Konseling", "Bimbingan dan konseling siswa"),
+    ("Ekstrakurikuler", "Kegiatan di luar jam pelajaran"),
+    ("Pengajaran", "Kegiatan belajar mengajar"),
+    ("Fasilitas", "Gedung, kelas dan lapangan"),
+];
+
+/// The catalogue and four months of ratings, so the report has figures
+/// on first start.
+async fn rate_services(state: &AppState) -> anyhow::Result<()> {
+    let store = &state.store;
+    let parents = store
+        .user_ids_with_role(Role::Parent, 40)
+        .await
+        .map_err(anyhow_of)?;
+    let today = state.clock.date_of(state.now());
+    for (s, (name, description)) in SERVICES.iter().enumerate() {
+        let service = store
+            .create_service(name, description, state.now())
+            .await
+            .map_err(anyhow_of)?;
+        for back in 0..4u32 {
+            let month = today
+                .checked_sub_months(chrono::Months::new(back))
+                .unwrap_or(today);
+            let period = month.format("%Y-%m").to_string();
+            for (p, parent) in parents.iter().enumerate() {
+                // Each service has its own level, with some spread.
+                let level = [4, 3, 4, 3, 4, 3, 5, 2][s];
+                let score = (level + (p * 7 + back as usize) % 3)
+                    .saturating_sub(1)
+                    .clamp(1, 5) as u8;
+                store
+                    .rate(service.id, *parent, &period, score, None, state.now())
+                    .await
+                    .map_err(anyhow_of)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -73,7 +73,9 @@ async fn viewer_from_headers(
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
         .unwrap_or_default();
     match viewer_from_token(state, token.trim()).await {
         Some((viewer, _)) => Ok(Some(viewer)),

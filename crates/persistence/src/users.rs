@@ -164,10 +164,11 @@ impl Store {
         let Some(guardian) = claimed.and_then(|c| c.primary_guardian_id) else {
             return Ok(None);
         };
+        let field = if email.is_some() { "email" } else { "phone" };
         exec(
             &tx,
             "UPDATE users SET password_hash = $2, activated_at = $3, \
-             email = COALESCE($4, email), phone = COALESCE($5, phone) WHERE id = $1",
+             email = COALESCE(email, $4), phone = COALESCE(phone, $5) WHERE id = $1",
             vec![
                 guardian.into(),
                 password_hash.into(),
@@ -177,7 +178,7 @@ impl Store {
             ],
         )
         .await
-        .map_err(unique_as("login", "that e-mail or phone is already in use"))?;
+        .map_err(unique_as(field, "that e-mail or phone is already in use"))?;
         tx.commit().await.map_err(db_err)?;
         self.user(guardian).await
     }
@@ -322,4 +323,21 @@ async fn revoke<C: sea_orm::ConnectionTrait>(
     .await
     .map_err(db_err)?;
     Ok(())
+}
+
+impl Store {
+    /// Ids of people holding `role`, oldest accounts first.
+    pub async fn user_ids_with_role(&self, role: Role, limit: u64) -> DomainResult<Vec<Uuid>> {
+        #[derive(FromQueryResult)]
+        struct Id {
+            id: Uuid,
+        }
+        let rows: Vec<Id> = all(
+            &self.db,
+            "SELECT id FROM users WHERE (',' || roles || ',') LIKE $1 ORDER BY created_at, id LIMIT $2",
+            vec![format!("%,{},%", role.as_str()).into(), (limit as i64).into()],
+        )
+        .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
 }

@@ -230,8 +230,12 @@ const CLASS_THREAD: &str =
 
 /// The ids of the class thread's members, as `who` opens it.
 async fn class_members(app: &TestApp, who: &Session, class: &str) -> Result<Vec<String>> {
-    let data = app.ok(who.token(), CLASS_THREAD, json!({ "c": class })).await?;
-    let members = data["classThread"]["members"].as_array().context("members")?;
+    let data = app
+        .ok(who.token(), CLASS_THREAD, json!({ "c": class }))
+        .await?;
+    let members = data["classThread"]["members"]
+        .as_array()
+        .context("members")?;
     Ok(members
         .iter()
         .filter_map(|m| m["user"]["id"].as_str().map(str::to_owned))
@@ -243,20 +247,39 @@ async fn a_parent_removed_from_the_class_thread_stays_out_until_let_back_in() ->
     let app = TestApp::spawn().await?;
     let school = School::new(&app).await?;
     let (teacher, bima, class) = (&school.teacher, &school.bima_parent, &school.class_7a);
-    let opened = app.ok(teacher.token(), CLASS_THREAD, json!({ "c": class })).await?;
-    let thread = opened["classThread"]["id"].as_str().context("id")?.to_owned();
+    let opened = app
+        .ok(teacher.token(), CLASS_THREAD, json!({ "c": class }))
+        .await?;
+    let thread = opened["classThread"]["id"]
+        .as_str()
+        .context("id")?
+        .to_owned();
     let let_in = |who: &Session| json!({ "t": thread, "u": [who.user_id] });
 
-    app.ok(teacher.token(), REMOVE, json!({ "t": thread, "u": bima.user_id })).await?;
+    app.ok(
+        teacher.token(),
+        REMOVE,
+        json!({ "t": thread, "u": bima.user_id }),
+    )
+    .await?;
     let reopened = refusal(&app, bima, CLASS_THREAD, json!({ "c": class })).await?;
     let after_sync = class_members(&app, &school.ayu_parent, class).await?;
     let outsider = refusal(&app, teacher, ADD, let_in(&school.citra_parent)).await?;
     app.ok(teacher.token(), ADD, let_in(bima)).await?;
     let back = class_members(&app, bima, class).await;
 
-    assert_eq!(reopened.0, "NOT_FOUND", "opening the class thread again lets no one back");
-    assert!(!after_sync.contains(&bima.user_id), "the directory's sync brought them back");
-    assert_eq!(outsider.0, "FORBIDDEN", "a class thread's members follow the directory");
+    assert_eq!(
+        reopened.0, "NOT_FOUND",
+        "opening the class thread again lets no one back"
+    );
+    assert!(
+        !after_sync.contains(&bima.user_id),
+        "the directory's sync brought them back"
+    );
+    assert_eq!(
+        outsider.0, "FORBIDDEN",
+        "a class thread's members follow the directory"
+    );
     assert!(back?.contains(&bima.user_id));
     Ok(())
 }

@@ -477,6 +477,7 @@ impl DirectoryMutation {
         let viewer = ctx.viewer()?;
         authorize(&viewer.actor, &Action::ManageDirectory).gql()?;
         let state = ctx.state();
+        super::session::check_password(&input.password)?;
         let name = input.name.trim().to_owned();
         if name.is_empty() || input.roles.is_empty() {
             return Err(to_gql(DomainError::invalid(
@@ -499,7 +500,7 @@ impl DirectoryMutation {
             name,
             email: input.email.map(|e| e.trim().to_lowercase()),
             phone,
-            password_hash: Some(auth::hash_password(&input.password).gql()?),
+            password_hash: Some(auth::hash_password_blocking(input.password).await.gql()?),
             roles: input.roles.into_iter().map(Role::from).collect(),
             departments: input
                 .departments

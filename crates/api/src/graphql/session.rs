@@ -73,7 +73,7 @@ impl SessionMutation {
             .map(|p| normalize_phone(&p).map_err(|e| DomainError::invalid("phone", e.to_string())))
             .transpose()
             .gql()?;
-        let hash = auth::hash_password(&password).gql()?;
+        let hash = auth::hash_password_blocking(password).await.gql()?;
         let code = auth::normalize_code(&code);
         let user = state
             .store
@@ -208,7 +208,7 @@ fn limit(ctx: &Context<'_>, key: &str) -> async_graphql::Result<()> {
     }
 }
 
-fn check_password(password: &str) -> async_graphql::Result<()> {
+pub fn check_password(password: &str) -> async_graphql::Result<()> {
     let n = password.chars().count();
     if (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         Ok(())
