@@ -242,3 +242,58 @@ impl PaymentNode {
             .redirect_url
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use scrm_domain::school_time::SchoolClock;
+
+    use super::*;
+
+    fn due_on_first_of_april() -> InvoiceNode {
+        InvoiceNode(Invoice {
+            id: Uuid::nil(),
+            number: "INV/2026/04/00001".into(),
+            student_id: Uuid::nil(),
+            family_id: None,
+            class_id: None,
+            title: "SPP April".into(),
+            due_date: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+            early_until: None,
+            early_discount_idr: 0,
+            subtotal_idr: 100,
+            discount_idr: 0,
+            total_idr: 100,
+            paid_idr: 0,
+            state: "OPEN".into(),
+            void_reason: None,
+            paid_at: None,
+            receipt_number: None,
+            created_at: Utc::now(),
+        })
+    }
+
+    #[test]
+    fn an_invoice_due_on_the_first_is_overdue_from_midnight_jakarta_time_whatever_the_servers_zone()
+    {
+        let clock = SchoolClock::new(chrono_tz::Asia::Jakarta);
+        let invoice = due_on_first_of_april();
+        // 1 April 20:00 WIB is 13:00 UTC; 2 April 00:01 WIB is 1 April 17:01 UTC.
+        let evening = Utc
+            .with_ymd_and_hms(2026, 4, 1, 13, 0, 0)
+            .single()
+            .expect("instant");
+        let after_midnight = Utc
+            .with_ymd_and_hms(2026, 4, 1, 17, 1, 0)
+            .single()
+            .expect("instant");
+        assert_eq!(
+            invoice.status_on(clock.date_of(evening)),
+            InvoiceStatus::Open
+        );
+        assert_eq!(
+            invoice.status_on(clock.date_of(after_midnight)),
+            InvoiceStatus::Overdue
+        );
+    }
+}
