@@ -12,7 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod jobs;
-mod live;
+pub mod live;
 pub mod metrics;
 pub mod payments;
 pub mod rate_limit;

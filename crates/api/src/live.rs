@@ -36,3 +36,41 @@ impl<T> Drop for AbortOnDrop<T> {
         self.task.abort();
     }
 }
+
+/// The events of one `kind` on the viewer's own topic, each turned into
+/// an item by `load`; events it cannot load (gone, not visible) are
+/// skipped. The bus subscription is live before this returns.
+pub async fn user_events<T, F, Fut>(
+    state: crate::state::AppState,
+    user: uuid::Uuid,
+    kind: &'static str,
+    load: F,
+) -> impl Stream<Item = T>
+where
+    T: Send + 'static,
+    F: Fn(crate::state::AppState, std::sync::Arc<serde_json::Value>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<T>> + Send,
+{
+    let mut sub = state.bus.subscribe(&crate::jobs::user_topic(user));
+    sub.ready().await;
+    spawn_stream(move |tx| async move {
+        while let Some(delivery) = sub.recv().await {
+            let crate::bus::Delivery::Event(event) = delivery else {
+                continue;
+            };
+            if event["kind"] != kind {
+                continue;
+            }
+            if let Some(item) = load(state.clone(), event).await
+                && tx.send(item).await.is_err()
+            {
+                break;
+            }
+        }
+    })
+}
+
+/// The UUID in field `key` of an event.
+pub fn id_in(event: &serde_json::Value, key: &str) -> Option<uuid::Uuid> {
+    event[key].as_str().and_then(|s| s.parse().ok())
+}

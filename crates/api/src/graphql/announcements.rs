@@ -16,8 +16,8 @@ use super::directory::{FamilyNode, RoleName, StudentNode, UserNode};
 use super::errors::to_gql;
 use super::pagination::{decode_cursor, encode_cursor, page_size};
 use super::{ContextExt, Gql, Viewer};
-use crate::bus::Delivery as BusDelivery;
 use crate::jobs::push_due_announcements;
+use crate::live::{id_in, user_events};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(name = "AnnouncementCategory")]
@@ -509,26 +509,17 @@ impl AnnouncementSubscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = AnnouncementNode> + use<>> {
         let viewer: Viewer = ctx.viewer()?.clone();
-        let state = ctx.state().clone();
-        let mut sub = state.bus.subscribe(&crate::jobs::user_topic(viewer.id()));
-        sub.ready().await;
-        Ok(crate::live::spawn_stream(move |tx| async move {
-            while let Some(delivery) = sub.recv().await {
-                let BusDelivery::Event(event) = delivery else {
-                    continue;
-                };
-                if event["kind"] != "announcement.published" {
-                    continue;
-                }
-                let Some(id) = event["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {
-                    continue;
-                };
-                if let Ok(Some(item)) = state.store.feed_item(viewer.id(), id, state.now()).await
-                    && tx.send(AnnouncementNode::from(item)).await.is_err()
-                {
-                    break;
-                }
-            }
-        }))
+        let user = viewer.id();
+        let stream = user_events(
+            ctx.state().clone(),
+            user,
+            "announcement.published",
+            move |state, event| async move {
+                let id = id_in(&event, "id")?;
+                let item = state.store.feed_item(user, id, state.now()).await.ok()??;
+                Some(AnnouncementNode::from(item))
+            },
+        );
+        Ok(stream.await)
     }
 }

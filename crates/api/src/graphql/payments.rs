@@ -21,7 +21,7 @@ use super::errors::to_gql;
 use super::invoices::{InvoiceNode, InvoiceStatus, PaymentNode};
 use super::pagination::{decode_cursor, encode_cursor, page_size};
 use super::{ContextExt, Gql, Viewer};
-use crate::bus::Delivery;
+use crate::live::{id_in, user_events};
 use crate::payments::{Outcome, apply, number_prefix, request_hash};
 use crate::state::AppState;
 
@@ -751,29 +751,17 @@ impl PaymentSubscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = InvoiceNode> + use<>> {
         let viewer: Viewer = ctx.viewer()?.clone();
-        let state = ctx.state().clone();
-        let mut sub = state.bus.subscribe(&crate::jobs::user_topic(viewer.id()));
-        sub.ready().await;
-        Ok(crate::live::spawn_stream(move |tx| async move {
-            while let Some(delivery) = sub.recv().await {
-                let Delivery::Event(event) = delivery else {
-                    continue;
-                };
-                if event["kind"] != "invoice" {
-                    continue;
-                }
-                let Some(id) = event["invoiceId"]
-                    .as_str()
-                    .and_then(|s| s.parse::<Uuid>().ok())
-                else {
-                    continue;
-                };
-                if let Ok(invoice) = visible_invoice(&state, &viewer, id).await
-                    && tx.send(InvoiceNode(invoice)).await.is_err()
-                {
-                    break;
-                }
+        let user = viewer.id();
+        let stream = user_events(ctx.state().clone(), user, "invoice", move |state, event| {
+            let viewer = viewer.clone();
+            async move {
+                let id = id_in(&event, "invoiceId")?;
+                visible_invoice(&state, &viewer, id)
+                    .await
+                    .ok()
+                    .map(InvoiceNode)
             }
-        }))
+        });
+        Ok(stream.await)
     }
 }

@@ -16,9 +16,9 @@ use super::directory::UserNode;
 use super::errors::to_gql;
 use super::threads::ThreadNode;
 use super::{ContextExt, Gql, Viewer};
-use crate::bus::Delivery;
 use crate::feedback::{current_period, flag_if_complaint};
 use crate::jobs::user_topic;
+use crate::live::{id_in, user_events};
 
 fn works_feedback(viewer: &Viewer) -> bool {
     authorize(&viewer.actor, &Action::WorkFeedback).is_ok()
@@ -724,36 +724,17 @@ impl RatingSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = ReplyNode> + use<>> {
-        let viewer: Viewer = ctx.viewer()?.clone();
-        let state = ctx.state().clone();
-        let mut sub = state.bus.subscribe(&user_topic(viewer.id()));
-        sub.ready().await;
-        Ok(crate::live::spawn_stream(move |tx| async move {
-            while let Some(delivery) = sub.recv().await {
-                let Delivery::Event(event) = delivery else {
-                    continue;
-                };
-                if event["kind"] != "rating.reply" {
-                    continue;
-                }
-                let Some(rating) = event["ratingId"]
-                    .as_str()
-                    .and_then(|s| s.parse::<Uuid>().ok())
-                else {
-                    continue;
-                };
-                let Ok(replies) = state.store.replies(&[rating]).await else {
-                    continue;
-                };
-                let wanted = event["replyId"]
-                    .as_str()
-                    .and_then(|s| s.parse::<Uuid>().ok());
-                if let Some(reply) = replies.into_iter().find(|r| Some(r.id) == wanted)
-                    && tx.send(ReplyNode(reply)).await.is_err()
-                {
-                    break;
-                }
-            }
-        }))
+        let user = ctx.viewer()?.id();
+        let stream = user_events(
+            ctx.state().clone(),
+            user,
+            "rating.reply",
+            |state, event| async move {
+                let (rating, reply) = (id_in(&event, "ratingId")?, id_in(&event, "replyId")?);
+                let replies = state.store.replies(&[rating]).await.ok()?;
+                replies.into_iter().find(|r| r.id == reply).map(ReplyNode)
+            },
+        );
+        Ok(stream.await)
     }
 }

@@ -75,22 +75,12 @@ impl ConversationSubscription {
         sub.ready().await;
         let mut last = after_seq.unwrap_or(thread.last_seq).max(0);
         Ok(spawn_stream(move |tx| async move {
-            if !catch_up(&state, thread_id, &mut last, &tx).await {
+            if !catch_up(&state, &viewer, thread_id, &mut last, &tx).await {
                 return;
             }
             while let Some(delivery) = sub.recv().await {
-                match standing(&state, thread_id, &viewer).await {
-                    Standing::Member => {}
-                    Standing::Gone => {
-                        let _ = tx.send(removed(thread_id, viewer.id())).await;
-                        break;
-                    }
-                    // The database is unreachable: emit nothing now; the
-                    // next event or resync catches up from `last`.
-                    Standing::Unknown => continue,
-                }
                 let keep_going = match delivery {
-                    Delivery::Resync => catch_up(&state, thread_id, &mut last, &tx).await,
+                    Delivery::Resync => catch_up(&state, &viewer, thread_id, &mut last, &tx).await,
                     Delivery::Event(event) => {
                         on_event(&state, &viewer, thread_id, &event, &mut last, &tx).await
                     }
@@ -131,37 +121,6 @@ impl ConversationSubscription {
     }
 }
 
-/// Where the subscriber stands in the thread now.
-enum Standing {
-    Member,
-    Gone,
-    Unknown,
-}
-
-/// Membership was checked when the subscription began, but a removal's
-/// own event can be lost (a Redis reconnect, a lagging receiver), after
-/// which a resync would replay the thread to someone no longer in it.
-/// So the database is asked again before anything is emitted.
-async fn standing(state: &AppState, thread_id: Uuid, viewer: &Viewer) -> Standing {
-    match state.store.member(thread_id, viewer.id()).await {
-        Ok(Some(member)) if member.is_active() => Standing::Member,
-        Ok(_) => Standing::Gone,
-        Err(_) => Standing::Unknown,
-    }
-}
-
-/// The event that ends a removed member's stream.
-fn removed(thread_id: Uuid, user_id: Uuid) -> ThreadEvent {
-    ThreadEvent {
-        kind: ThreadEventKind::MemberRemoved,
-        thread_id,
-        seq: None,
-        message: None,
-        user_id: Some(user_id),
-        status: None,
-    }
-}
-
 async fn inbox_event(state: &AppState, user: Uuid, thread_id: Option<Uuid>) -> Option<InboxEvent> {
     let total_unread = state.store.total_unread(user).await.ok()?;
     let Some(thread_id) = thread_id else {
@@ -187,9 +146,10 @@ async fn inbox_event(state: &AppState, user: Uuid, thread_id: Option<Uuid>) -> O
 }
 
 /// Emits, from the database, every message after `last`; false when the
-/// subscriber has gone.
+/// subscriber has gone or is no longer a member.
 async fn catch_up(
     state: &AppState,
+    viewer: &Viewer,
     thread_id: Uuid,
     last: &mut i64,
     tx: &Sender<ThreadEvent>,
@@ -197,12 +157,15 @@ async fn catch_up(
     loop {
         let Ok(batch) = state
             .store
-            .history(thread_id, Some(*last), None, 200, false)
+            .history_for_member(thread_id, viewer.id(), *last, 200)
             .await
         else {
             // The database is unreachable: the next event or resync retries.
             return true;
         };
+        if batch.is_empty() {
+            return still_member(state, viewer, thread_id, tx).await;
+        }
         let full = batch.len() == 200;
         for message in batch {
             *last = message.seq;
@@ -213,6 +176,42 @@ async fn catch_up(
         if !full {
             return true;
         }
+    }
+}
+
+/// Membership was checked when the subscription began, but a removal's
+/// own event can be lost (a Redis reconnect, a lagging receiver), and a
+/// resync would then replay the thread to someone no longer in it. So
+/// whatever carries the thread's content is read only while the viewer
+/// is a member, and a stream that finds them gone ends with
+/// MEMBER_REMOVED. (READ and TYPING, which carry no content, are not
+/// checked; the next message ends such a stream.)
+async fn still_member(
+    state: &AppState,
+    viewer: &Viewer,
+    thread_id: Uuid,
+    tx: &Sender<ThreadEvent>,
+) -> bool {
+    match state.store.member(thread_id, viewer.id()).await {
+        Ok(Some(member)) if member.is_active() => true,
+        // The database cannot say: the next event asks again.
+        Err(_) => true,
+        Ok(_) => {
+            let _ = tx.send(removed(thread_id, viewer.id())).await;
+            false
+        }
+    }
+}
+
+/// The event that ends a removed member's stream.
+fn removed(thread_id: Uuid, user_id: Uuid) -> ThreadEvent {
+    ThreadEvent {
+        kind: ThreadEventKind::MemberRemoved,
+        thread_id,
+        seq: None,
+        message: None,
+        user_id: Some(user_id),
+        status: None,
     }
 }
 
@@ -238,11 +237,11 @@ async fn on_event(
     };
     let out = match kind {
         "message.posted" if event["seq"].as_i64().is_some_and(|s| s > *last) => {
-            return catch_up(state, thread_id, last, tx).await;
+            return catch_up(state, viewer, thread_id, last, tx).await;
         }
         "message.edited" | "message.deleted" | "message.hidden" | "reaction" => {
-            let Some(message) = load(state, event).await else {
-                return true;
+            let Some(message) = load(state, viewer, event).await else {
+                return still_member(state, viewer, thread_id, tx).await;
             };
             let kind = match kind {
                 "message.edited" => ThreadEventKind::MessageEdited,
@@ -257,6 +256,7 @@ async fn on_event(
         }
         "read" => plain(ThreadEventKind::Read),
         "typing" if user_id != Some(viewer.id()) => plain(ThreadEventKind::Typing),
+        "support.status" if !still_member(state, viewer, thread_id, tx).await => return false,
         "support.status" => ThreadEvent {
             status: event["status"].as_str().map(str::to_owned),
             ..plain(ThreadEventKind::SupportStatus)
@@ -272,9 +272,10 @@ async fn on_event(
     tx.send(out).await.is_ok()
 }
 
-async fn load(state: &AppState, event: &Value) -> Option<Message> {
+/// The event's message, while the viewer is a member of its thread.
+async fn load(state: &AppState, viewer: &Viewer, event: &Value) -> Option<Message> {
     let id = event["id"].as_str()?.parse::<Uuid>().ok()?;
-    state.store.message(id).await.ok()?
+    state.store.message_for_member(id, viewer.id()).await.ok()?
 }
 
 fn posted(message: Message) -> ThreadEvent {
