@@ -203,10 +203,12 @@ impl Conn {
         let (viewer, expires_at) = viewer_from_token(&self.state, token)
             .await
             .ok_or((close::FORBIDDEN, "Forbidden"))?;
+        // The same leeway as HTTP, so a token is good for as long on both.
+        let leeway = Duration::from_secs(self.state.config.limits.jwt_leeway_seconds);
         let left = (expires_at - chrono::Utc::now())
             .to_std()
             .unwrap_or_default();
-        self.token_expires = Some(Instant::now() + left);
+        self.token_expires = Some(Instant::now() + left + leeway);
         self.viewer = Some(viewer);
         Ok(Some(json!({ "type": "connection_ack" })))
     }
