@@ -13,6 +13,7 @@ mod m0002_announcements;
 mod m0003_conversations;
 mod m0004_payments;
 mod m0005_ratings;
+mod m0006_early_payment;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_conversations::Migration),
             Box::new(m0004_payments::Migration),
             Box::new(m0005_ratings::Migration),
+            Box::new(m0006_early_payment::Migration),
         ]
     }
 }

@@ -598,3 +598,176 @@ async fn the_paid_invoice_reaches_the_parents_app_live() -> Result<()> {
     );
     Ok(())
 }
+
+async fn sandbox(
+    app: &TestApp,
+    who: &Session,
+    payment: &Value,
+    outcome: &str,
+) -> Result<(u16, Value)> {
+    let op = format!(
+        "mutation($p: ID!) {{ sandboxPay(paymentId: $p, outcome: {outcome}) {{ status }} }}"
+    );
+    app.post(who.token(), &op, json!({ "p": payment["id"] }))
+        .await
+}
+
+#[tokio::test]
+async fn no_coupon_or_void_while_a_payment_is_under_way() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    issue_to_children(&app, &school).await?;
+    let id = invoice_of(&app, &school.ayu_parent).await?;
+    app.ok(
+        school.admin.token(),
+        "mutation { createCoupon(input: { code: \"SEMUA\", description: \"Promo\", amountIdr: 300000,
+           validFrom: \"2026-01-01\", validUntil: \"2099-12-31\", maxUses: 5 }) }",
+        json!({}),
+    )
+    .await?;
+    start(&app, &school.ayu_parent, &id, "SANDBOX", "p-1", None).await?;
+
+    let coupon = app
+        .error_code(
+            school.ayu_parent.token(),
+            "mutation($i: ID!) { applyCoupon(invoiceId: $i, code: \"SEMUA\") { totalIdr } }",
+            json!({ "i": id }),
+        )
+        .await?;
+    let void = app
+        .error_code(
+            school.admin.token(),
+            "mutation($i: ID!) { voidInvoice(id: $i, reason: \"Salah\") { status } }",
+            json!({ "i": id }),
+        )
+        .await?;
+
+    assert_eq!((coupon.as_str(), void.as_str()), ("CONFLICT", "CONFLICT"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn money_that_arrives_for_a_paid_invoice_is_listed_for_refund_not_lost() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    issue_to_children(&app, &school).await?;
+    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let first = start(&app, &school.ayu_parent, &id, "MIDTRANS", "o-1", None).await?;
+    notify(
+        &app,
+        first["orderId"].as_str().context("order")?,
+        "expire",
+        "1500000.00",
+        None,
+        SERVER_KEY,
+    )
+    .await?;
+    let second = start(&app, &school.ayu_parent, &id, "SANDBOX", "o-2", None).await?;
+    sandbox(&app, &school.ayu_parent, &second, "SETTLE").await?;
+
+    let late = notify(
+        &app,
+        first["orderId"].as_str().context("order")?,
+        "settlement",
+        "1500000.00",
+        None,
+        SERVER_KEY,
+    )
+    .await?;
+    let resettle = sandbox(&app, &school.ayu_parent, &second, "SETTLE").await?;
+
+    assert_eq!(late.1["status"], "OVERPAID");
+    assert_eq!(
+        resettle.1["errors"][0]["extensions"]["code"], "CONFLICT",
+        "the sandbox decides pending payments only"
+    );
+    let problems = app
+        .ok(
+            school.admin.token(),
+            "{ paymentNotifications(problemsOnly: true) { outcome } }",
+            json!({}),
+        )
+        .await?;
+    assert!(
+        problems["paymentNotifications"]
+            .as_array()
+            .context("list")?
+            .iter()
+            .any(|n| n["outcome"] == "OVERPAID")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_early_payment_discount_is_earned_by_paying_in_full_in_time() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    let input = json!({ "input": {
+        "target": { "everyone": true }, "title": "SPP", "dueDate": "2099-12-31",
+        "lines": [{ "description": "SPP", "amountIdr": 1_000_000 }],
+        "earlyPayment": { "until": "2099-12-01", "percent": 10 },
+    }});
+    app.ok(school.admin.token(), ISSUE, input).await?;
+    let id = invoice_of(&app, &school.ayu_parent).await?;
+
+    let token = start(&app, &school.ayu_parent, &id, "SANDBOX", "e-1", Some(1)).await?;
+    sandbox(&app, &school.ayu_parent, &token, "EXPIRE").await?;
+    let after_token = invoice(&app, &school.ayu_parent, &id).await?;
+    let full = start(&app, &school.ayu_parent, &id, "SANDBOX", "e-2", None).await?;
+    let retry = start(&app, &school.ayu_parent, &id, "SANDBOX", "e-2", None).await?;
+    sandbox(&app, &school.ayu_parent, &full, "SETTLE").await?;
+    let paid = invoice(&app, &school.ayu_parent, &id).await?;
+
+    assert_eq!(
+        after_token["totalIdr"], 1_000_000,
+        "a token payment earns no discount"
+    );
+    assert_eq!(full["amountIdr"], 900_000);
+    assert_eq!(retry["id"], full["id"], "a retry is the same payment");
+    assert_eq!(
+        (
+            paid["status"].as_str(),
+            paid["paidIdr"].as_i64(),
+            paid["totalIdr"].as_i64()
+        ),
+        (Some("PAID"), Some(900_000), Some(900_000))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_clerks_confirming_one_transfer_at_once_credit_it_once() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    issue_to_children(&app, &school).await?;
+    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let transfer = start(&app, &school.ayu_parent, &id, "BANK_TRANSFER", "b-1", None).await?;
+    let confirm = "mutation($p: ID!, $a: Int!) { confirmBankTransfer(paymentId: $p, receivedAmountIdr: $a) { amountIdr } }";
+
+    let (a, b) = tokio::join!(
+        app.post(
+            school.admin.token(),
+            confirm,
+            json!({ "p": transfer["id"], "a": 1_500_000 })
+        ),
+        app.post(
+            school.admin.token(),
+            confirm,
+            json!({ "p": transfer["id"], "a": 300_000 })
+        ),
+    );
+    let (a, b) = (a?.1, b?.1);
+
+    let succeeded: Vec<&Value> = [&a, &b]
+        .into_iter()
+        .filter(|r| r["errors"].is_null())
+        .collect();
+    assert_eq!(succeeded.len(), 1, "{a} {b}");
+    let credited = succeeded[0]["data"]["confirmBankTransfer"]["amountIdr"].clone();
+    let after = invoice(&app, &school.ayu_parent, &id).await?;
+    assert_eq!(
+        after["paidIdr"], credited,
+        "the invoice holds what the successful clerk confirmed"
+    );
+    Ok(())
+}

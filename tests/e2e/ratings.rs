@@ -57,17 +57,24 @@ async fn the_fifth_rater_makes_the_aggregate_visible_and_the_fourth_does_not() -
     }
 
     let at_four = app
-        .ok(school.ayu_parent.token(), SUMMARY, json!({ "s": kantin }))
+        .ok(school.teacher.token(), SUMMARY, json!({ "s": kantin }))
         .await?;
     let staff_at_four = app
         .ok(school.admin.token(), SUMMARY, json!({ "s": kantin }))
         .await?;
     rate(&app, people[4], &kantin, 2, None).await?;
     let at_five = app
+        .ok(school.teacher.token(), SUMMARY, json!({ "s": kantin }))
+        .await?;
+    let a_rater_at_five = app
         .ok(school.ayu_parent.token(), SUMMARY, json!({ "s": kantin }))
         .await?;
 
     assert!(at_four["service"]["ratingSummary"].is_null());
+    assert!(
+        a_rater_at_five["service"]["ratingSummary"].is_null(),
+        "a rater needs five others, or they could subtract their own"
+    );
     assert_eq!(
         staff_at_four["service"]["ratingSummary"]["count"], 4,
         "staff always see figures"
@@ -260,6 +267,53 @@ async fn the_rater_sees_a_staff_reply_live() -> Result<()> {
     assert_eq!(
         event["ratingReplied"]["ratingId"],
         rated["rateService"]["id"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_complaint_taken_back_leaves_the_open_queue_and_a_new_one_reopens_it() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    let kantin = service(&app, &school.admin, "Kantin").await?;
+    let open = "{ complaintFlags(status: \"OPEN\") { id } }";
+
+    rate(&app, &school.ayu_parent, &kantin, 1, Some("kantin kotor")).await?;
+    rate(
+        &app,
+        &school.ayu_parent,
+        &kantin,
+        5,
+        Some("maaf salah pencet"),
+    )
+    .await?;
+    let after_retraction = app.ok(school.admin.token(), open, json!({})).await?;
+    rate(&app, &school.bima_parent, &kantin, 1, Some("kotor")).await?;
+    let flags = app.ok(school.admin.token(), open, json!({})).await?;
+    app.ok(
+        school.admin.token(),
+        "mutation($id: ID!) { resolveFlag(id: $id, note: \"Dibersihkan\") { id } }",
+        json!({ "id": flags["complaintFlags"][0]["id"] }),
+    )
+    .await?;
+    rate(
+        &app,
+        &school.bima_parent,
+        &kantin,
+        1,
+        Some("masih kotor, tambah parah"),
+    )
+    .await?;
+    let reopened = app.ok(school.admin.token(), open, json!({})).await?;
+
+    assert_eq!(
+        after_retraction["complaintFlags"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(
+        reopened["complaintFlags"].as_array().map(Vec::len),
+        Some(1),
+        "a new complaint reopens the resolved flag"
     );
     Ok(())
 }

@@ -10,7 +10,7 @@ use scrm_domain::audience::Audience;
 use scrm_domain::payments::{Line, PaymentState};
 use scrm_domain::role::{Department, Role};
 use scrm_persistence::invoices::NewInvoice;
-use scrm_persistence::payments::NewPayment;
+use scrm_persistence::payments::{Change, NewPayment};
 use scrm_persistence::users::NewUser;
 
 use crate::auth;
@@ -301,15 +301,14 @@ async fn bill_demo_family(state: &AppState, finance: uuid::Uuid) -> anyhow::Resu
         .start_payment(payment, today, state.now())
         .await
         .map_err(anyhow_of)?;
-    crate::payments::apply(
-        state,
-        &payment,
-        PaymentState::Settled,
-        Some((payment.amount_idr, 0)),
-        Some("demo"),
-    )
-    .await
-    .map_err(anyhow_of)?;
+    let settle = Change {
+        gateway: Some((payment.amount_idr, 0)),
+        provider_ref: Some("demo"),
+        amount: None,
+    };
+    crate::payments::apply(state, &payment, PaymentState::Settled, settle)
+        .await
+        .map_err(anyhow_of)?;
     Ok(())
 }
 

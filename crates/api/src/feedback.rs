@@ -25,6 +25,10 @@ pub async fn flag_if_complaint(
 ) {
     let reasons = complaint::assess(text, score);
     if reasons.is_empty() {
+        // A rating changed for the better takes its complaint back.
+        if let Err(err) = state.store.withdraw_flag(kind, source_id).await {
+            tracing::error!(error = ?err, "failed to withdraw a complaint flag");
+        }
         return;
     }
     let flag = NewFlag {

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use scrm_domain::payments::{Notification, PaymentState, signature_matches, signature_of};
 use scrm_domain::{DomainError, DomainResult};
-use scrm_persistence::payments::{Applied, Payment};
+use scrm_persistence::payments::{Applied, Change, Payment};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -101,6 +101,10 @@ pub fn provider(state: &AppState, code: &str) -> Box<dyn PaymentProvider> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Applied,
+    /// Money arrived for an invoice that was void or already covered:
+    /// applied, and listed for reconciliation (a refund is due).
+    AppliedToVoid,
+    Overpaid,
     Duplicate,
     /// Valid, but it would move the payment backwards (an expiry after
     /// a settlement): recorded and ignored.
@@ -116,6 +120,8 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Applied => "APPLIED",
+            Outcome::AppliedToVoid => "APPLIED_TO_VOID",
+            Outcome::Overpaid => "OVERPAID",
             Outcome::Duplicate => "DUPLICATE",
             Outcome::NoChange => "NO_CHANGE",
             Outcome::Ignored => "IGNORED",
@@ -197,14 +203,12 @@ async fn judge(state: &AppState, n: &Notification) -> DomainResult<(Outcome, Opt
     if gross - fee != payment.amount_idr {
         return Ok((Outcome::AmountMismatch, Some(payment.id)));
     }
-    let outcome = apply(
-        state,
-        &payment,
-        next,
-        Some((gross, fee)),
-        n.transaction_id.as_deref(),
-    )
-    .await?;
+    let change = Change {
+        gateway: Some((gross, fee)),
+        provider_ref: n.transaction_id.as_deref(),
+        amount: None,
+    };
+    let outcome = apply(state, &payment, next, change).await?;
     Ok((outcome, Some(payment.id)))
 }
 
@@ -213,23 +217,27 @@ pub async fn apply(
     state: &AppState,
     payment: &Payment,
     next: PaymentState,
-    gateway: Option<(i64, i64)>,
-    provider_ref: Option<&str>,
+    change: Change<'_>,
 ) -> DomainResult<Outcome> {
     let applied = state
         .store
-        .apply_payment_state(payment.id, next, gateway, provider_ref, state.now())
+        .apply_payment_state(payment.id, next, change, state.now())
         .await?;
     match applied {
         Applied::Moved {
             invoice_paid,
             invoice_void,
+            overpaid,
         } => {
-            if invoice_void {
-                tracing::warn!(payment_id = %payment.id, "a payment settled on a void invoice; see reconciliation");
-            }
             notify_family(state, payment.invoice_id, invoice_paid).await;
-            Ok(Outcome::Applied)
+            if invoice_void || overpaid {
+                tracing::warn!(payment_id = %payment.id, "money arrived for a void or covered invoice; see reconciliation");
+            }
+            Ok(match (invoice_void, overpaid) {
+                (true, _) => Outcome::AppliedToVoid,
+                (_, true) => Outcome::Overpaid,
+                _ => Outcome::Applied,
+            })
         }
         Applied::Unchanged => {
             let now = state

@@ -7,12 +7,14 @@ mod stem;
 
 pub use stem::candidates;
 
-/// Roots that read as dissatisfaction on their own.
-const NEGATIVE: &[&str] = &[
+/// Indonesian roots that read as dissatisfaction; matched after affixes
+/// are taken off.
+const NEGATIVE_ID: &[&str] = &[
     "kecewa",
     "buruk",
     "jelek",
     "lambat",
+    "lelet",
     "kotor",
     "mahal",
     "parah",
@@ -30,6 +32,11 @@ const NEGATIVE: &[&str] = &[
     "sedih",
     "kesal",
     "jorok",
+];
+
+/// English words that read as dissatisfaction; matched with simple
+/// inflections only ("bad" must not match "badan", body).
+const NEGATIVE_EN: &[&str] = &[
     "bad",
     "poor",
     "slow",
@@ -52,18 +59,12 @@ const NEGATIVE: &[&str] = &[
 ];
 
 /// Roots that read as satisfaction; negated, they read as complaints.
-const POSITIVE: &[&str] = &[
-    "puas",
-    "baik",
-    "bagus",
-    "ramah",
-    "bersih",
-    "cepat",
-    "enak",
-    "senang",
-    "mantap",
-    "sopan",
+const POSITIVE_ID: &[&str] = &[
+    "puas", "baik", "bagus", "ramah", "bersih", "cepat", "enak", "senang", "mantap", "sopan",
     "jelas",
+];
+
+const POSITIVE_EN: &[&str] = &[
     "good",
     "happy",
     "satisfied",
@@ -76,11 +77,16 @@ const POSITIVE: &[&str] = &[
     "polite",
 ];
 
-/// Words that turn the next word or two around.
+/// Words that turn one of the next three words around.
 const NEGATORS: &[&str] = &[
-    "tidak", "tak", "nggak", "ngga", "gak", "ga", "enggak", "bukan", "kurang", "belum", "not",
-    "no", "never", "isn't", "wasn't", "don't", "didn't", "doesn't", "aren't", "weren't",
+    "tidak", "tdk", "tak", "nggak", "ngga", "gak", "ga", "gk", "enggak", "ndak", "bukan", "kurang",
+    "belum", "not", "never", "nothing", "isn't", "wasn't", "don't", "didn't", "doesn't", "aren't",
+    "weren't",
 ];
+
+/// After a negator these make an idiom, not a negation: "tidak hanya"
+/// (not only), "bukan main" (very), "kurang lebih" (more or less).
+const IDIOMS: &[&str] = &["hanya", "cuma", "saja", "main", "lebih", "only", "just"];
 
 /// A score at or below this reads as a complaint.
 pub const LOW_SCORE: u8 = 2;
@@ -93,40 +99,51 @@ pub fn assess(text: &str, score: Option<u8>) -> Vec<String> {
     }
     let words = tokens(text);
     for (i, word) in words.iter().enumerate() {
-        let negated = words[i.saturating_sub(2)..i]
-            .iter()
-            .any(|w| NEGATORS.contains(&w.as_str()));
-        if let Some(root) = root_in(word, NEGATIVE) {
-            if !negated {
+        let negator = negator_before(&words, i);
+        if let Some(root) = root_in(word, NEGATIVE_ID, NEGATIVE_EN) {
+            if negator.is_none() {
                 reasons.push(format!("complaint word \"{word}\" ({root})"));
             }
-        } else if let Some(root) = root_in(word, POSITIVE)
-            && negated
+        } else if let Some(root) = root_in(word, POSITIVE_ID, POSITIVE_EN)
+            && let Some(negator) = negator
         {
-            reasons.push(format!(
-                "negated praise \"{} {word}\" ({root})",
-                negator_before(&words, i)
-            ));
+            reasons.push(format!("negated praise \"{negator} {word}\" ({root})"));
         }
     }
     reasons
 }
 
-fn negator_before(words: &[String], i: usize) -> &str {
-    words[i.saturating_sub(2)..i]
-        .iter()
-        .rev()
-        .find(|w| NEGATORS.contains(&w.as_str()))
-        .map_or("", String::as_str)
+/// The negator among the three words before `i`, unless it opens an idiom.
+fn negator_before(words: &[String], i: usize) -> Option<&str> {
+    let start = i.saturating_sub(3);
+    (start..i).rev().find_map(|k| {
+        let is_negator = NEGATORS.contains(&words[k].as_str());
+        let idiom = words
+            .get(k + 1)
+            .is_some_and(|next| IDIOMS.contains(&next.as_str()));
+        (is_negator && !idiom).then_some(words[k].as_str())
+    })
 }
 
-fn root_in(word: &str, lexicon: &[&'static str]) -> Option<&'static str> {
+fn root_in(
+    word: &str,
+    indonesian: &[&'static str],
+    english: &[&'static str],
+) -> Option<&'static str> {
     if NEGATORS.contains(&word) {
         return None;
     }
-    candidates(word)
-        .into_iter()
-        .find_map(|c| lexicon.iter().find(|r| **r == c).copied())
+    let inflected = |root: &&&str| {
+        word == **root
+            || ["s", "ed", "ing", "ly"]
+                .iter()
+                .any(|end| word.strip_suffix(end) == Some(**root))
+    };
+    english.iter().find(inflected).copied().or_else(|| {
+        candidates(word)
+            .into_iter()
+            .find_map(|c| indonesian.iter().find(|r| **r == c).copied())
+    })
 }
 
 /// Lower-case words, keeping apostrophes inside them ("didn't").
@@ -165,6 +182,31 @@ mod tests {
         assert!(!assess("The canteen food was terrible", None).is_empty());
         assert!(!assess("I am not satisfied", None).is_empty());
         assert!(assess("Not bad at all, quite good", None).is_empty());
+    }
+
+    #[test]
+    fn idioms_and_look_alikes_are_not_complaints() {
+        for text in [
+            "berat badan anak naik",
+            "tidak ada yang buruk",
+            "nothing bad to say",
+            "tidak hanya cepat tapi juga ramah",
+            "bukan main bagusnya",
+            "kurang lebih baik",
+            "Kelas no 2 bersih",
+        ] {
+            assert!(
+                assess(text, None).is_empty(),
+                "{text}: {:?}",
+                assess(text, None)
+            );
+        }
+    }
+
+    #[test]
+    fn common_abbreviations_and_slang_are_read() {
+        assert!(!assess("tdk puas", None).is_empty());
+        assert!(!assess("wifi perpustakaan lelet", None).is_empty());
     }
 
     #[test]

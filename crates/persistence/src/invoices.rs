@@ -84,6 +84,8 @@ pub struct InvoiceFilter {
     pub state: Option<String>,
     /// Only unpaid invoices due before this date.
     pub due_before: Option<NaiveDate>,
+    /// Only invoices due on or after this date (not yet overdue).
+    pub due_from: Option<NaiveDate>,
 }
 
 impl Store {
@@ -96,6 +98,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<Invoice>> {
         let tx = self.db.begin().await.map_err(db_err)?;
+        // A write first: on SQLite the transaction then holds the write
+        // lock from the start, so concurrent issues wait instead of failing.
+        let counter = format!("invoice:{prefix}");
+        let seed =
+            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING";
+        exec(&tx, seed, vec![counter.into()])
+            .await
+            .map_err(db_err)?;
         let mut ids = Vec::with_capacity(new.len());
         for invoice in new {
             if let Some(key) = &invoice.issue_key
@@ -184,6 +194,10 @@ impl Store {
                 "i.state IN ('OPEN', 'PARTIALLY_PAID') AND i.due_date < {p}"
             ));
         }
+        if let Some(date) = filter.due_from {
+            let p = push(&mut values, date.into());
+            terms.push(format!("i.due_date >= {p}"));
+        }
         if let Some((at, id)) = after {
             let (a, b) = (push(&mut values, at.into()), push(&mut values, id.into()));
             terms.push(format!("(i.created_at, i.id) < ({a}, {b})"));
@@ -235,7 +249,8 @@ impl Store {
         let tx = self.db.begin().await.map_err(db_err)?;
         let touched = exec(
             &tx,
-            "UPDATE invoices SET paid_idr = paid_idr WHERE id = $1 AND state = 'OPEN' AND paid_idr = 0",
+            "UPDATE invoices SET paid_idr = paid_idr WHERE id = $1 AND state = 'OPEN' AND paid_idr = 0 \
+             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = $1 AND p.state = 'PENDING')",
             vec![invoice_id.into()],
         )
         .await
@@ -243,7 +258,7 @@ impl Store {
         if touched == 0 {
             return Err(DomainError::conflict(
                 Some("invoiceId"),
-                "coupons apply only to unpaid open invoices",
+                "coupons apply only to open invoices with nothing paid or under way",
             ));
         }
         let coupon: Option<Coupon> = one(
@@ -274,6 +289,9 @@ impl Store {
             (None, Some(a)) => a,
             (None, None) => 0,
         };
+        // A discount never takes more than what is left of the total.
+        let left: i64 = lines.iter().map(|l| l.amount_idr).sum();
+        let amount = amount.min(left.max(0));
         let position = lines.iter().map(|l| l.position).max().unwrap_or(0) + 1;
         insert_line(
             &tx,
@@ -301,7 +319,8 @@ impl Store {
         let hit = exec(
             &self.db,
             "UPDATE invoices SET state = 'VOID', void_reason = $2, voided_at = $3 \
-             WHERE id = $1 AND state = 'OPEN' AND paid_idr = 0",
+             WHERE id = $1 AND state = 'OPEN' AND paid_idr = 0 \
+             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = $1 AND p.state = 'PENDING')",
             vec![id.into(), reason.into(), now.into()],
         )
         .await
@@ -313,7 +332,7 @@ impl Store {
         if hit == 0 {
             return Err(DomainError::conflict(
                 Some("id"),
-                "only an open invoice with nothing paid can be voided",
+                "only an open invoice with nothing paid or under way can be voided",
             ));
         }
         Ok(invoice)
@@ -370,7 +389,8 @@ async fn insert_invoice<C: ConnectionTrait>(
         db,
         "INSERT INTO invoices (id, number, student_id, family_id, class_id, issued_by, title, issue_key, \
          due_date, early_until, early_discount_idr, subtotal_idr, discount_idr, total_idr, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'OPEN', $15)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         CASE WHEN $14 = 0 THEN 'PAID' ELSE 'OPEN' END, $15)",
         vec![
             id.into(),
             number.into(),
@@ -461,7 +481,8 @@ pub(crate) async fn recompute_totals<C: ConnectionTrait>(
     let t = Totals::of(&items, &discounts);
     exec(
         db,
-        "UPDATE invoices SET subtotal_idr = $2, discount_idr = $3, total_idr = $4 WHERE id = $1",
+        "UPDATE invoices SET subtotal_idr = $2, discount_idr = $3, total_idr = $4, \
+         state = CASE WHEN $4 <= paid_idr AND state <> 'VOID' THEN 'PAID' ELSE state END WHERE id = $1",
         vec![
             invoice_id.into(),
             t.subtotal_idr.into(),

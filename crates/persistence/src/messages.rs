@@ -198,6 +198,44 @@ impl Store {
         Ok(rows)
     }
 
+    /// The messages after `after_seq`, oldest first, as long as `user_id`
+    /// is still an active member (else none): what a live subscriber may
+    /// be sent, checked in the same statement that reads it.
+    pub async fn history_for_member(
+        &self,
+        thread_id: Uuid,
+        user_id: Uuid,
+        after_seq: i64,
+        limit: u64,
+    ) -> DomainResult<Vec<Message>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE thread_id = $1 AND seq > $2 AND EXISTS \
+             (SELECT 1 FROM thread_members m WHERE m.thread_id = $1 AND m.user_id = $3 \
+             AND m.removed_at IS NULL) ORDER BY seq LIMIT $4"
+        );
+        let values: Vec<Value> = vec![
+            thread_id.into(),
+            after_seq.into(),
+            user_id.into(),
+            (limit as i64).into(),
+        ];
+        all(&self.db, &sql, values).await
+    }
+
+    /// One message, if `user_id` is still an active member of its thread.
+    pub async fn message_for_member(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> DomainResult<Option<Message>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages x WHERE x.id = $1 AND EXISTS \
+             (SELECT 1 FROM thread_members m WHERE m.thread_id = x.thread_id \
+             AND m.user_id = $2 AND m.removed_at IS NULL)"
+        );
+        one(&self.db, &sql, vec![id.into(), user_id.into()]).await
+    }
+
     /// The latest message of each thread, for inbox previews.
     pub async fn last_messages(&self, thread_ids: &[Uuid]) -> DomainResult<Vec<Message>> {
         if thread_ids.is_empty() {

@@ -50,13 +50,27 @@ pub struct NewPayment {
     pub request_hash: String,
 }
 
+/// What a notification or command changes on a payment besides its state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Change<'a> {
+    /// What the provider reported, fee included, and the fee.
+    pub gateway: Option<(i64, i64)>,
+    pub provider_ref: Option<&'a str>,
+    /// A lower amount than asked, when finance confirms what arrived; the
+    /// change applies only while the payment still asks for at least it.
+    pub amount: Option<i64>,
+}
+
 /// What a state change did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    /// The payment moved; `invoice_paid` when this settled the invoice.
+    /// The payment moved. `invoice_paid` when this settled the invoice;
+    /// `invoice_void` and `overpaid` when money arrived for an invoice
+    /// that was void or already covered (both go to reconciliation).
     Moved {
         invoice_paid: bool,
         invoice_void: bool,
+        overpaid: bool,
     },
     /// The payment was already there or further along: nothing changed.
     Unchanged,
@@ -104,10 +118,11 @@ impl Store {
         if touched == 0 {
             return Err(DomainError::NotFound("invoice"));
         }
-        let mut invoice = invoice_in(&tx, new.invoice_id).await?;
-        if early_discount_applies(&invoice, today) && grant_early_discount(&tx, &invoice).await? {
-            invoice = invoice_in(&tx, new.invoice_id).await?;
-        }
+        let invoice = invoice_in(&tx, new.invoice_id).await?;
+        // The early price is for paying the rest in full by the date; the
+        // discount itself is granted when such a payment settles.
+        let early = early_discount_applies(&invoice, today)
+            && new.amount_idr == invoice.total_idr - invoice.early_discount_idr;
         match InvoiceState::parse(&invoice.state) {
             InvoiceState::Paid => {
                 return Err(DomainError::conflict(
@@ -142,7 +157,8 @@ impl Store {
         let inserted = exec(
             &tx,
             "INSERT INTO payments (id, invoice_id, order_id, provider, amount_idr, state, payer_id, \
-             idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9)",
+             idempotency_key, request_hash, created_at, early) \
+             VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, $10)",
             vec![
                 id.into(),
                 new.invoice_id.into(),
@@ -153,6 +169,7 @@ impl Store {
                 new.idempotency_key.clone().into(),
                 new.request_hash.clone().into(),
                 now.into(),
+                early.into(),
             ],
         )
         .await;
@@ -177,7 +194,7 @@ impl Store {
         ))
     }
 
-    async fn payment_by_key(&self, payer: Uuid, key: &str) -> DomainResult<Option<Payment>> {
+    pub async fn payment_by_key(&self, payer: Uuid, key: &str) -> DomainResult<Option<Payment>> {
         let sql =
             format!("SELECT {COLUMNS} FROM payments WHERE payer_id = $1 AND idempotency_key = $2");
         one(&self.db, &sql, vec![payer.into(), key.into()]).await
@@ -219,10 +236,14 @@ impl Store {
         &self,
         payment_id: Uuid,
         next: PaymentState,
-        gateway: Option<(i64, i64)>,
-        provider_ref: Option<&str>,
+        change: Change<'_>,
         now: DateTime<Utc>,
     ) -> DomainResult<Applied> {
+        let Change {
+            gateway,
+            provider_ref,
+            amount,
+        } = change;
         let from: Vec<String> = PaymentState::predecessors(next)
             .iter()
             .map(|s| format!("'{}'", s.as_str()))
@@ -237,7 +258,8 @@ impl Store {
             &format!(
                 "UPDATE payments SET state = $2, settled_at = CASE WHEN $3 THEN $4 ELSE settled_at END, \
                  gateway_amount_idr = COALESCE($5, gateway_amount_idr), fee_idr = COALESCE($6, fee_idr), \
-                 provider_ref = COALESCE($7, provider_ref) WHERE id = $1 AND state IN ({})",
+                 provider_ref = COALESCE($7, provider_ref), amount_idr = COALESCE($8, amount_idr) \
+                 WHERE id = $1 AND state IN ({}) AND ($8 IS NULL OR amount_idr >= $8)",
                 from.join(", ")
             ),
             vec![
@@ -248,6 +270,7 @@ impl Store {
                 gateway.map(|g| g.0).into(),
                 gateway.map(|g| g.1).into(),
                 provider_ref.into(),
+                amount.into(),
             ],
         )
         .await
@@ -261,6 +284,7 @@ impl Store {
             Applied::Moved {
                 invoice_paid: false,
                 invoice_void: false,
+                overpaid: false,
             }
         };
         tx.commit().await.map_err(db_err)?;
@@ -330,14 +354,19 @@ async fn settle_invoice(
     struct Row {
         invoice_id: Uuid,
         amount_idr: i64,
+        early: bool,
     }
     let payment: Row = one(
         tx,
-        "SELECT invoice_id, amount_idr FROM payments WHERE id = $1",
+        "SELECT invoice_id, amount_idr, early FROM payments WHERE id = $1",
         vec![payment_id.into()],
     )
     .await?
     .ok_or(DomainError::NotFound("payment"))?;
+    let before = invoice_in(tx, payment.invoice_id).await?;
+    if payment.early && before.paid_idr == 0 {
+        grant_early_discount(tx, &before).await?;
+    }
     exec(
         tx,
         "UPDATE invoices SET paid_idr = paid_idr + $2 WHERE id = $1",
@@ -350,8 +379,10 @@ async fn settle_invoice(
         return Ok(Applied::Moved {
             invoice_paid: false,
             invoice_void: true,
+            overpaid: false,
         });
     }
+    let overpaid = invoice.paid_idr > invoice.total_idr;
     let state = InvoiceState::from_amounts(invoice.paid_idr, invoice.total_idr);
     let paid = state == InvoiceState::Paid;
     let receipt = if paid && invoice.receipt_number.is_none() {
@@ -372,8 +403,9 @@ async fn settle_invoice(
     .await
     .map_err(db_err)?;
     Ok(Applied::Moved {
-        invoice_paid: paid,
+        invoice_paid: paid && before.state != InvoiceState::Paid.as_str(),
         invoice_void: false,
+        overpaid,
     })
 }
 
@@ -431,25 +463,5 @@ fn same_request(existing: Payment, new: &NewPayment) -> DomainResult<Payment> {
             Some("idempotencyKey"),
             "this idempotency key was used for a different payment",
         ))
-    }
-}
-
-impl Store {
-    /// Lowers a pending payment to what actually arrived.
-    pub async fn reduce_pending_payment(&self, id: Uuid, amount: i64) -> DomainResult<()> {
-        let hit = exec(
-            &self.db,
-            "UPDATE payments SET amount_idr = $2, request_hash = request_hash WHERE id = $1 AND state = 'PENDING' AND amount_idr >= $2",
-            vec![id.into(), amount.into()],
-        )
-        .await
-        .map_err(db_err)?;
-        if hit == 0 {
-            return Err(DomainError::conflict(
-                Some("paymentId"),
-                "only a pending payment can be confirmed",
-            ));
-        }
-        Ok(())
     }
 }

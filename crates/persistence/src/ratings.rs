@@ -475,7 +475,8 @@ impl Store {
             &self.db,
             "INSERT INTO complaint_flags (id, source_kind, source_id, author_id, service_id, excerpt, reasons, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'OPEN', $8) ON CONFLICT (source_kind, source_id) \
-             DO UPDATE SET excerpt = excluded.excerpt, reasons = excluded.reasons",
+             DO UPDATE SET excerpt = excluded.excerpt, reasons = excluded.reasons, \
+             status = 'OPEN', resolution_note = NULL, resolved_at = NULL",
             vec![
                 Uuid::now_v7().into(),
                 new.kind.into(),
@@ -486,6 +487,20 @@ impl Store {
                 new.reasons.join("\n").into(),
                 now.into(),
             ],
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Withdraws an open flag whose source no longer reads as a complaint
+    /// (re-rated, or the rating taken back).
+    pub async fn withdraw_flag(&self, kind: &str, source_id: Uuid) -> DomainResult<()> {
+        exec(
+            &self.db,
+            "UPDATE complaint_flags SET status = 'WITHDRAWN' \
+             WHERE source_kind = $1 AND source_id = $2 AND status = 'OPEN'",
+            vec![kind.into(), source_id.into()],
         )
         .await
         .map_err(db_err)?;

@@ -13,7 +13,7 @@ use scrm_domain::payments::{
 };
 use scrm_domain::policy::{Action, authorize};
 use scrm_persistence::invoices::{BillingTarget, Invoice, InvoiceFilter, NewCoupon, NewInvoice};
-use scrm_persistence::payments::NewPayment;
+use scrm_persistence::payments::{Change, NewPayment};
 use uuid::Uuid;
 
 use super::directory::ClassNode;
@@ -68,6 +68,19 @@ async fn visible_invoice(
         }
         _ => Err(to_gql(DomainError::NotFound("invoice"))),
     }
+}
+
+/// True when the viewer is a guardian of the invoice's student with the
+/// right to see their records.
+async fn may_pay(
+    state: &AppState,
+    viewer: &Viewer,
+    invoice: &Invoice,
+) -> async_graphql::Result<bool> {
+    let links = state.store.guardians_of(invoice.student_id).await.gql()?;
+    Ok(links
+        .iter()
+        .any(|g| g.guardian_id == viewer.id() && g.can_see_records))
 }
 
 fn require_finance(viewer: &Viewer) -> async_graphql::Result<()> {
@@ -216,6 +229,11 @@ impl PaymentQuery {
             student_ids: students,
             state: status.and_then(stored_state),
             due_before: (status == Some(InvoiceStatus::Overdue)).then_some(today),
+            due_from: matches!(
+                status,
+                Some(InvoiceStatus::Open | InvoiceStatus::PartiallyPaid)
+            )
+            .then_some(today),
         };
         let mut rows = state
             .store
@@ -455,6 +473,12 @@ impl PaymentMutation {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
         let invoice = visible_invoice(state, viewer, invoice_id).await?;
+        let guardian_may_see = may_pay(state, viewer, &invoice).await?;
+        if !guardian_may_see && authorize(&viewer.actor, &Action::ManageInvoices).is_err() {
+            return Err(to_gql(DomainError::forbidden(
+                "coupons are applied by a guardian or finance",
+            )));
+        }
         let today = state.clock.date_of(state.now());
         let applied = state
             .store
@@ -484,14 +508,20 @@ impl PaymentMutation {
             )));
         }
         let invoice = visible_invoice(state, viewer, invoice_id).await?;
-        let guardian_may_see = state
+        let guardian_may_see = may_pay(state, viewer, &invoice).await?;
+        authorize(&viewer.actor, &Action::PayInvoice { guardian_may_see }).gql()?;
+        if let Some(existing) = state
             .store
-            .guardians_of(invoice.student_id)
+            .payment_by_key(viewer.id(), &idempotency_key)
             .await
             .gql()?
-            .iter()
-            .any(|g| g.guardian_id == viewer.id() && g.can_see_records);
-        authorize(&viewer.actor, &Action::PayInvoice { guardian_may_see }).gql()?;
+            && existing.invoice_id == invoice_id
+            && amount_idr.is_none()
+        {
+            // A retry that names no amount is the same request, whatever
+            // is due by now.
+            return Ok(PaymentNode(existing));
+        }
         let today = state.clock.date_of(state.now());
         let amount = amount_idr.unwrap_or_else(|| expected_due(&invoice, today));
         let new = NewPayment {
@@ -539,15 +569,19 @@ impl PaymentMutation {
             SandboxOutcome::Fail => PaymentState::Failed,
             SandboxOutcome::Expire => PaymentState::Expired,
         };
-        let result = apply(
-            state,
-            &payment,
-            next,
-            Some((payment.amount_idr, 0)),
-            Some("sandbox"),
-        )
-        .await
-        .gql()?;
+        // Like a real provider, the sandbox decides only pending payments.
+        if payment.state != PaymentState::Pending.as_str() {
+            return Err(to_gql(DomainError::conflict(
+                Some("paymentId"),
+                "this payment is no longer pending",
+            )));
+        }
+        let change = Change {
+            gateway: Some((payment.amount_idr, 0)),
+            provider_ref: Some("sandbox"),
+            amount: None,
+        };
+        let result = apply(state, &payment, next, change).await.gql()?;
         record_command(state, &payment, next, result).await?;
         let now = state
             .store
@@ -586,28 +620,22 @@ impl PaymentMutation {
                 "the amount received must be more than zero and at most the payment's amount",
             )));
         }
-        if received_amount_idr < payment.amount_idr {
-            state
-                .store
-                .reduce_pending_payment(payment.id, received_amount_idr)
-                .await
-                .gql()?;
-        }
-        let payment = state
-            .store
-            .payment(payment_id)
+        // One conditional update lowers the amount to what arrived and
+        // settles, so two clerks confirming at once cannot both succeed.
+        let change = Change {
+            gateway: Some((received_amount_idr, 0)),
+            provider_ref: None,
+            amount: Some(received_amount_idr),
+        };
+        let result = apply(state, &payment, PaymentState::Settled, change)
             .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("payment")))?;
-        let result = apply(
-            state,
-            &payment,
-            PaymentState::Settled,
-            Some((received_amount_idr, 0)),
-            None,
-        )
-        .await
-        .gql()?;
+            .gql()?;
+        if matches!(result, Outcome::Duplicate | Outcome::NoChange) {
+            return Err(to_gql(DomainError::conflict(
+                Some("paymentId"),
+                "this payment was already confirmed or closed",
+            )));
+        }
         record_command(state, &payment, PaymentState::Settled, result).await?;
         let now = state
             .store

@@ -7,6 +7,7 @@ use futures_util::Stream;
 use scrm_domain::DomainError;
 use scrm_domain::policy::{Action, authorize};
 use scrm_domain::rating::{self, MIN_RATERS_FOR_AGGREGATE, RecommendCounts};
+use scrm_domain::role::Role;
 use scrm_persistence::ratings::{Flag, Rating, Reply, Service, Summary};
 use serde_json::json;
 use uuid::Uuid;
@@ -25,8 +26,11 @@ fn works_feedback(viewer: &Viewer) -> bool {
 }
 
 fn check_period(period: &str) -> async_graphql::Result<()> {
-    let ok =
-        NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").is_ok() && period.len() == 7;
+    let digits = period.len() == 7
+        && period
+            .char_indices()
+            .all(|(i, c)| if i == 4 { c == '-' } else { c.is_ascii_digit() });
+    let ok = digits && NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").is_ok();
     if ok {
         Ok(())
     } else {
@@ -70,7 +74,15 @@ impl ServiceNode {
         let period = period.unwrap_or_else(|| current_period(state));
         check_period(&period)?;
         let summary = state.store.rating_summary(self.0.id, &period).await.gql()?;
-        if summary.count < MIN_RATERS_FOR_AGGREGATE && !works_feedback(viewer) {
+        // The viewer's own rating does not count towards the five: else
+        // they could subtract it and read the others'.
+        let own = state
+            .store
+            .my_rating(self.0.id, viewer.id(), &period)
+            .await
+            .gql()?;
+        let others = summary.count - i64::from(own.is_some());
+        if others < MIN_RATERS_FOR_AGGREGATE && !works_feedback(viewer) {
             return Ok(None);
         }
         Ok(Some(RatingSummary::new(period, &summary)))
@@ -497,9 +509,18 @@ impl RatingMutation {
     ) -> async_graphql::Result<bool> {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
+        let period = current_period(state);
+        if let Some(rating) = state
+            .store
+            .my_rating(service_id, viewer.id(), &period)
+            .await
+            .gql()?
+        {
+            state.store.withdraw_flag("RATING", rating.id).await.gql()?;
+        }
         state
             .store
-            .delete_rating(service_id, viewer.id(), &current_period(state))
+            .delete_rating(service_id, viewer.id(), &period)
             .await
             .gql()
     }
@@ -658,6 +679,18 @@ impl RatingMutation {
         assignee_id: Uuid,
     ) -> async_graphql::Result<ComplaintFlag> {
         authorize(&ctx.viewer()?.actor, &Action::WorkFeedback).gql()?;
+        let assignee = ctx.state().store.user(assignee_id).await.gql()?;
+        let staff = assignee.is_some_and(|u| {
+            u.roles
+                .iter()
+                .any(|r| matches!(r, Role::Staff | Role::Admin))
+        });
+        if !staff {
+            return Err(to_gql(DomainError::invalid(
+                "assigneeId",
+                "complaints go to staff",
+            )));
+        }
         Ok(ctx
             .state()
             .store

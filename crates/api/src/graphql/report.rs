@@ -71,7 +71,8 @@ impl ReportQuery {
         to: NaiveDate,
     ) -> async_graphql::Result<ServiceReport> {
         authorize(&ctx.viewer()?.actor, &Action::ViewServiceReport).gql()?;
-        if to < from || (to - from).num_days() > 731 {
+        let sane = |d: NaiveDate| (2000..=2100).contains(&d.year());
+        if to < from || (to - from).num_days() >= 731 || !sane(from) || !sane(to) {
             return Err(to_gql(DomainError::invalid(
                 "to",
                 "choose a range of up to two years, ending after it starts",

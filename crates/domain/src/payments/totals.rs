@@ -69,6 +69,16 @@ pub fn check_lines(lines: &[Line]) -> DomainResult<()> {
             "an invoice has 1 to 50 lines",
         ));
     }
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l.amount_idr.clamp(0, super::MAX_LINE_IDR))
+        .sum();
+    if sum > super::MAX_LINE_IDR {
+        return Err(DomainError::invalid(
+            "lines",
+            "an invoice totals at most Rp 1.000.000.000",
+        ));
+    }
     for line in lines {
         if line.description.trim().is_empty() || line.description.chars().count() > 200 {
             return Err(DomainError::invalid(
