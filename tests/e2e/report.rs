@@ -227,7 +227,7 @@ async fn the_report_of_a_school_with_known_activity_has_the_figures_worked_out_b
     let data = app
         .ok(
             school.admin.token(),
-            "query($d: NaiveDate!) { serviceReport(from: $d, to: $d) {
+            "query($d: Date!) { serviceReport(from: $d, to: $d) {
                indicators { key figures { key numerator denominator value definition } }
                months { month } services { service { name } ratings averageRating } } }",
             json!({ "d": today }),
@@ -236,7 +236,7 @@ async fn the_report_of_a_school_with_known_activity_has_the_figures_worked_out_b
     let parent = app
         .error_code(
             school.ayu_parent.token(),
-            "query($d: NaiveDate!) { serviceReport(from: $d, to: $d) { from } }",
+            "query($d: Date!) { serviceReport(from: $d, to: $d) { from } }",
             json!({ "d": today }),
         )
         .await?;

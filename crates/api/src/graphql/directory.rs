@@ -2,7 +2,7 @@
 //! families and activation codes.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use scrm_domain::DomainError;
 use scrm_domain::phone::normalize_phone;
 use scrm_domain::policy::{Action, authorize};
@@ -13,6 +13,7 @@ use scrm_persistence::users::{NewUser, User};
 use uuid::Uuid;
 
 use super::errors::to_gql;
+use super::scalars::Date;
 use super::{ContextExt, Gql};
 use crate::auth;
 
@@ -230,8 +231,8 @@ impl StudentNode {
         self.0.sex.as_deref()
     }
 
-    async fn birth_date(&self) -> Option<NaiveDate> {
-        self.0.birth_date
+    async fn birth_date(&self) -> Option<Date> {
+        self.0.birth_date.map(Date)
     }
 
     async fn class(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ClassNode>> {

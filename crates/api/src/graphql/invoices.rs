@@ -8,6 +8,7 @@ use scrm_persistence::payments::Payment;
 use uuid::Uuid;
 
 use super::directory::StudentNode;
+use super::scalars::Date;
 use super::{ContextExt, Gql};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -60,8 +61,8 @@ impl InvoiceNode {
     }
 
     /// Payable until the end of this day, school time.
-    async fn due_date(&self) -> NaiveDate {
-        self.0.due_date
+    async fn due_date(&self) -> Date {
+        Date(self.0.due_date)
     }
 
     async fn status(&self, ctx: &Context<'_>) -> InvoiceStatus {
@@ -91,8 +92,8 @@ impl InvoiceNode {
     }
 
     /// Paying in full by this date earns `earlyPaymentDiscountIdr`.
-    async fn early_payment_until(&self) -> Option<NaiveDate> {
-        self.0.early_until
+    async fn early_payment_until(&self) -> Option<Date> {
+        self.0.early_until.map(Date)
     }
 
     async fn early_payment_discount_idr(&self) -> i64 {

@@ -12,6 +12,7 @@ mod payments;
 mod ratings;
 mod report;
 mod roster;
+pub mod scalars;
 pub mod session;
 mod thread_live;
 mod threads;

@@ -20,6 +20,7 @@ use super::directory::ClassNode;
 use super::errors::to_gql;
 use super::invoices::{InvoiceNode, InvoiceStatus, PaymentNode};
 use super::pagination::{decode_cursor, encode_cursor, page_size};
+use super::scalars::Date;
 use super::{ContextExt, Gql, Viewer};
 use crate::live::{id_in, user_events};
 use crate::payments::{Outcome, apply, number_prefix, request_hash};
@@ -108,7 +109,7 @@ pub struct LineInput {
 #[derive(InputObject)]
 pub struct EarlyPaymentInput {
     /// Paid in full by this date (school time)…
-    pub until: NaiveDate,
+    pub until: Date,
     /// …takes this percentage off the items.
     pub percent: i32,
 }
@@ -117,7 +118,7 @@ pub struct EarlyPaymentInput {
 pub struct IssueInvoicesInput {
     pub target: BillingTargetInput,
     pub title: String,
-    pub due_date: NaiveDate,
+    pub due_date: Date,
     pub lines: Vec<LineInput>,
     /// Off the items for each child after the eldest of a family.
     pub sibling_discount_percent: Option<i32>,
@@ -136,8 +137,8 @@ pub struct CreateCouponInput {
     /// …or an amount off.
     pub amount_idr: Option<i64>,
     /// School dates, both included.
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
+    pub valid_from: Date,
+    pub valid_until: Date,
     pub max_uses: i32,
 }
 
@@ -176,7 +177,7 @@ pub struct ClassOutstandingNode {
 #[derive(SimpleObject)]
 pub struct DailyPayments {
     /// The school's calendar day.
-    pub date: NaiveDate,
+    pub date: Date,
     pub provider: String,
     pub count: i64,
     pub total_idr: i64,
@@ -283,11 +284,12 @@ impl PaymentQuery {
     async fn payments_by_day(
         &self,
         ctx: &Context<'_>,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
     ) -> async_graphql::Result<Vec<DailyPayments>> {
         require_finance(ctx.viewer()?)?;
         let state = ctx.state();
+        let (from, to) = (from.0, to.0);
         if to < from || (to - from).num_days() > 366 {
             return Err(to_gql(DomainError::invalid(
                 "to",
@@ -308,7 +310,7 @@ impl PaymentQuery {
         Ok(days
             .into_iter()
             .map(|((date, provider), (count, total_idr))| DailyPayments {
-                date,
+                date: Date(date),
                 provider,
                 count,
                 total_idr,
@@ -425,6 +427,7 @@ impl PaymentMutation {
             valid_until,
             max_uses,
         } = input;
+        let (valid_from, valid_until) = (valid_from.0, valid_until.0);
         require_finance(ctx.viewer()?)?;
         let code = code.trim().to_uppercase();
         let bad = |f: &str, m: &str| to_gql(DomainError::invalid(f, m));
@@ -758,8 +761,8 @@ async fn plan_invoices(
                 class_id: s.class_id,
                 title: title.clone(),
                 issue_key: Some(format!("{key}:{}", s.id)),
-                due_date: input.due_date,
-                early_until: early.map(|e| e.until),
+                due_date: input.due_date.0,
+                early_until: early.map(|e| e.until.0),
                 early_discount_idr: early.map_or(0, |e| percent_of(subtotal, i64::from(e.percent))),
                 lines: lines.clone(),
                 discounts,

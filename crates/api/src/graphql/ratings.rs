@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::announcements::AudienceInput;
 use super::directory::UserNode;
 use super::errors::to_gql;
+use super::scalars::Date;
 use super::threads::ThreadNode;
 use super::{ContextExt, Gql, Viewer};
 use crate::feedback::{current_period, flag_if_complaint};
@@ -277,8 +278,8 @@ impl From<Flag> for ComplaintFlag {
 pub struct SurveyNode {
     pub id: Uuid,
     pub title: String,
-    pub opens_on: NaiveDate,
-    pub closes_on: NaiveDate,
+    pub opens_on: Date,
+    pub closes_on: Date,
 }
 
 #[derive(SimpleObject)]
@@ -295,8 +296,8 @@ pub struct SurveyResult {
 #[derive(InputObject)]
 pub struct OpenSurveyInput {
     pub title: String,
-    pub opens_on: NaiveDate,
-    pub closes_on: NaiveDate,
+    pub opens_on: Date,
+    pub closes_on: Date,
     pub audience: AudienceInput,
 }
 
@@ -354,8 +355,8 @@ impl RatingQuery {
             .map(|s| SurveyNode {
                 id: s.id,
                 title: s.title,
-                opens_on: s.opens_on,
-                closes_on: s.closes_on,
+                opens_on: Date(s.opens_on),
+                closes_on: Date(s.closes_on),
             })
             .collect())
     }
@@ -379,8 +380,8 @@ impl RatingQuery {
             survey: SurveyNode {
                 id: s.id,
                 title: s.title,
-                opens_on: s.opens_on,
-                closes_on: s.closes_on,
+                opens_on: Date(s.opens_on),
+                closes_on: Date(s.closes_on),
             },
             answers: counts.total(),
             promoters: counts.promoters,
@@ -627,7 +628,7 @@ impl RatingMutation {
             .store
             .create_survey(
                 &title,
-                (input.opens_on, input.closes_on),
+                (input.opens_on.0, input.closes_on.0),
                 &audience,
                 &state.academic_year(),
                 viewer.id(),
@@ -639,8 +640,8 @@ impl RatingMutation {
         Ok(SurveyNode {
             id: s.id,
             title: s.title,
-            opens_on: s.opens_on,
-            closes_on: s.closes_on,
+            opens_on: Date(s.opens_on),
+            closes_on: Date(s.closes_on),
         })
     }
 

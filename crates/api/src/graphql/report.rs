@@ -9,6 +9,7 @@ use scrm_domain::report::{self, Facts, Figure, Indicator, Slice};
 
 use super::errors::to_gql;
 use super::ratings::{ServiceNode, months_between};
+use super::scalars::Date;
 use super::{ContextExt, Gql};
 use crate::state::AppState;
 
@@ -50,8 +51,8 @@ pub struct ServiceFigures {
 
 #[derive(SimpleObject)]
 pub struct ServiceReport {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    pub from: Date,
+    pub to: Date,
     pub indicators: Vec<IndicatorNode>,
     pub months: Vec<ReportMonth>,
     pub services: Vec<ServiceFigures>,
@@ -67,10 +68,11 @@ impl ReportQuery {
     async fn service_report(
         &self,
         ctx: &Context<'_>,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
     ) -> async_graphql::Result<ServiceReport> {
         authorize(&ctx.viewer()?.actor, &Action::ViewServiceReport).gql()?;
+        let (from, to) = (from.0, to.0);
         let sane = |d: NaiveDate| (2000..=2100).contains(&d.year());
         if to < from || (to - from).num_days() >= 731 || !sane(from) || !sane(to) {
             return Err(to_gql(DomainError::invalid(
@@ -100,8 +102,8 @@ impl ReportQuery {
             }
         }
         Ok(ServiceReport {
-            from,
-            to,
+            from: Date(from),
+            to: Date(to),
             indicators: nodes(report::indicators(&facts, &whole)),
             months: monthly(state, &facts, from, to),
             services,
