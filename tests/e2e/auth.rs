@@ -157,7 +157,8 @@ async fn a_refresh_gives_a_new_pair_and_uses_the_old_refresh_token_up() -> Resul
 
 #[tokio::test]
 async fn a_used_refresh_token_presented_again_ends_the_whole_session() -> Result<()> {
-    let app = TestApp::spawn().await?;
+    // No grace: the second use comes long after the first.
+    let app = TestApp::spawn_with(|c| c.limits.refresh_reuse_grace_seconds = 0).await?;
     let first = app.user("Guru", &[Role::Teacher]).await?;
     let (_, body) = refresh(&app, &first.refresh).await?;
     let newest = Session::from_value(&body["data"]["refreshSession"])?;
@@ -387,5 +388,29 @@ async fn a_teacher_publishes_only_to_the_classes_they_teach() -> Result<()> {
 
     assert!(own["errors"].is_null(), "{own}");
     assert_eq!(refused, vec![json!("FORBIDDEN"); 4]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_racing_refreshes_of_one_token_sign_nobody_out() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let first = app.user("Guru", &[Role::Teacher]).await?;
+
+    let (a, b) = tokio::join!(refresh(&app, &first.refresh), refresh(&app, &first.refresh));
+    let (a, b) = (a?.1, b?.1);
+
+    let winner = [&a, &b]
+        .into_iter()
+        .find(|r| r["errors"].is_null())
+        .cloned();
+    let winner =
+        Session::from_value(&winner.context("one refresh wins")?["data"]["refreshSession"])?;
+    let loser = if a["errors"].is_null() { &b } else { &a };
+    assert_eq!(loser["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert_eq!(
+        me_status(&app, &winner.access).await?,
+        200,
+        "the winner stays signed in"
+    );
     Ok(())
 }

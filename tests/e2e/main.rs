@@ -3,6 +3,7 @@
 
 mod announcements;
 mod auth;
+mod conversation_rules;
 mod conversations;
 mod directory;
 mod http_errors;

@@ -75,6 +75,10 @@ pub struct Limits {
     pub access_token_minutes: i64,
     #[arg(long, env = "REFRESH_TOKEN_DAYS", default_value_t = 30)]
     pub refresh_token_days: i64,
+    /// A refresh token used again within this many seconds is taken for
+    /// two racing requests of one app and refused without signing out.
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECONDS", default_value_t = 10)]
+    pub refresh_reuse_grace_seconds: i64,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     #[arg(long, env = "JWT_LEEWAY_SECONDS", default_value_t = 0)]
     pub jwt_leeway_seconds: u64,
@@ -111,6 +115,7 @@ impl Default for Limits {
         Limits {
             access_token_minutes: 15,
             refresh_token_days: 30,
+            refresh_reuse_grace_seconds: 10,
             jwt_leeway_seconds: 0,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 5 * 1024 * 1024,

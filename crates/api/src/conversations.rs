@@ -27,22 +27,51 @@ fn is_school(viewer: &Viewer) -> bool {
 
 /// Checks the school's policy between the viewer and another person.
 pub async fn may_message(state: &AppState, viewer: &Viewer, other: Uuid) -> DomainResult<()> {
+    policy_between(state, viewer.id(), &viewer.actor.roles, other).await
+}
+
+/// The school's policy from one person (with `from_roles`) to another.
+async fn policy_between(
+    state: &AppState,
+    from: Uuid,
+    from_roles: &[Role],
+    to: Uuid,
+) -> DomainResult<()> {
     let store = &state.store;
-    let them = store
-        .user(other)
-        .await?
-        .ok_or(DomainError::NotFound("user"))?;
-    let teacher_link = store.teaches_family_of(other, viewer.id()).await?
-        || store.teaches_family_of(viewer.id(), other).await?;
+    let them = store.user(to).await?.ok_or(DomainError::NotFound("user"))?;
+    let teacher_link =
+        store.teaches_family_of(to, from).await? || store.teaches_family_of(from, to).await?;
     let pair = Pair {
-        from_id: viewer.id(),
-        from_roles: &viewer.actor.roles,
-        to_id: other,
+        from_id: from,
+        from_roles,
+        to_id: to,
         to_roles: &them.roles,
         teacher_link,
-        family_link: store.family_linked(viewer.id(), other).await?,
+        family_link: store.family_linked(from, to).await?,
     };
     rules(state).may_message(&pair)
+}
+
+/// A group with a student in it may hold only people who may message
+/// that student themselves: a group is no way around the policy.
+async fn students_safe(state: &AppState, members: &[Uuid]) -> DomainResult<()> {
+    let people = state.store.users(members).await?;
+    let students: Vec<_> = people
+        .iter()
+        .filter(|u| u.roles.contains(&Role::Student))
+        .collect();
+    for student in students {
+        for other in people.iter().filter(|u| u.id != student.id) {
+            policy_between(state, other.id, &other.roles, student.id)
+                .await
+                .map_err(|_| {
+                    DomainError::forbidden(
+                        "a student can be in a group only with people allowed to message them",
+                    )
+                })?;
+        }
+    }
+    Ok(())
 }
 
 pub fn rules(state: &AppState) -> ConversationRules {
@@ -107,6 +136,8 @@ pub async fn start_group(
     for other in &others {
         may_message(state, viewer, *other).await?;
     }
+    let everyone: Vec<Uuid> = others.iter().copied().chain([viewer.id()]).collect();
+    students_safe(state, &everyone).await?;
     let mut members = vec![(viewer.id(), MemberRole::Owner)];
     members.extend(others.iter().map(|u| (*u, MemberRole::Member)));
     let new = NewThread {
@@ -185,6 +216,12 @@ async fn newcomers_to_group(
     for user in &newcomers {
         may_message(state, viewer, *user).await?;
     }
+    let everyone: Vec<Uuid> = current
+        .iter()
+        .map(|m| m.user_id)
+        .chain(newcomers.iter().copied())
+        .collect();
+    students_safe(state, &everyone).await?;
     Ok(newcomers)
 }
 
@@ -252,7 +289,7 @@ pub async fn membership(
         Some(ThreadKind::Support) => is_school(viewer),
         Some(ThreadKind::Announcement) => match thread.announcement_id {
             Some(a) => {
-                store.may_discuss(a, viewer.id()).await?
+                store.may_discuss(a, viewer.id(), state.now()).await?
                     || announcement_author(state, a).await? == Some(viewer.id())
             }
             None => false,

@@ -272,6 +272,15 @@ async fn execute(
         if let Err(reply) = precheck(&request.query, limits.max_aliases) {
             return reply;
         }
+        let variables = serde_json::to_value(&request.variables).unwrap_or_default();
+        if request.query.contains('\0') || has_nul(&variables) {
+            // PostgreSQL cannot store NUL in text; refuse it for both stores.
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "text may not contain NUL characters",
+            );
+        }
     }
     let mut responses = Vec::with_capacity(requests.len());
     for mut request in requests {
@@ -513,4 +522,14 @@ pub fn error_reply(status: StatusCode, code: &str, message: &str) -> Reply {
     crate::metrics::request_done(status.as_u16());
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, axum::Json(body)).into_response()
+}
+
+/// True when any string in the JSON value holds a NUL character.
+pub fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }

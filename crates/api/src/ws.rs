@@ -24,6 +24,9 @@ use crate::state::AppState;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
+/// Operations one socket may run at once.
+const MAX_SUBSCRIPTIONS: usize = 100;
+
 /// Close codes of the protocol.
 pub mod close {
     pub const BAD_MESSAGE: u16 = 4400;
@@ -179,7 +182,7 @@ impl Conn {
             "connection_init" => self.init(&message["payload"]).await,
             "ping" => Ok(Some(pong(&message))),
             "pong" => Ok(None),
-            "subscribe" => self.subscribe(&message).map(|()| None),
+            "subscribe" => self.subscribe(&message).await,
             "complete" => {
                 let id = message["id"]
                     .as_str()
@@ -213,16 +216,29 @@ impl Conn {
         Ok(Some(json!({ "type": "connection_ack" })))
     }
 
-    fn subscribe(&mut self, message: &Value) -> Result<(), Closing> {
+    async fn subscribe(&mut self, message: &Value) -> Result<Option<Value>, Closing> {
         let Some(viewer) = self.viewer.clone() else {
             return Err((close::UNAUTHORIZED, "Unauthorized"));
         };
+        // A signed-out session does nothing more on an open socket.
+        if !self.session_live().await {
+            return Err((close::FORBIDDEN, "Forbidden: signed out"));
+        }
         let id = message["id"]
             .as_str()
             .ok_or((close::BAD_MESSAGE, "Invalid message received"))?
             .to_owned();
         if self.running.contains_key(&id) {
             return Err((close::DUPLICATE_ID, "Subscriber for that id already exists"));
+        }
+        if self.running.len() >= MAX_SUBSCRIPTIONS {
+            let error = json!([{ "message": format!("at most {MAX_SUBSCRIPTIONS} operations at once on one socket"),
+                                 "extensions": { "code": "RATE_LIMITED" } }]);
+            return Ok(Some(json!({ "type": "error", "id": id, "payload": error })));
+        }
+        if crate::http::has_nul(&message["payload"]) {
+            let error = json!([{ "message": "text may not contain NUL characters", "extensions": { "code": "BAD_USER_INPUT" } }]);
+            return Ok(Some(json!({ "type": "error", "id": id, "payload": error })));
         }
         let request: async_graphql::Request = serde_json::from_value(message["payload"].clone())
             .map_err(|_| (close::BAD_MESSAGE, "Invalid message received"))?;
@@ -237,7 +253,7 @@ impl Conn {
             self.out.clone(),
         ));
         self.running.insert(id, (generation, task.abort_handle()));
-        Ok(())
+        Ok(None)
     }
 
     /// Turns a task's report into a frame, unless the subscription was

@@ -1,6 +1,6 @@
 //! Announcements: what makes one valid before it is stored.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audience::Audience;
@@ -76,6 +76,18 @@ impl Draft {
         check_length("title", &self.title, MAX_TITLE_CHARS)?;
         check_length("body", &self.body, MAX_BODY_CHARS)?;
         self.audience.validate()?;
+        let sane = |at: &DateTime<Utc>| (2000..=2100).contains(&at.year());
+        if !self
+            .publish_at
+            .iter()
+            .chain(self.expires_at.iter())
+            .all(sane)
+        {
+            return Err(DomainError::invalid(
+                "publishAt",
+                "times must fall between the years 2000 and 2100",
+            ));
+        }
         let publish_at = self.publish_at.unwrap_or(now);
         if self
             .expires_at
@@ -140,6 +152,14 @@ mod tests {
         d.expires_at = Some(now - chrono::Duration::hours(1));
         let err = d.validate(now).unwrap_err();
         assert!(matches!(err, DomainError::Invalid { field, .. } if field == "expiresAt"));
+    }
+
+    #[test]
+    fn a_time_in_the_year_ten_thousand_is_refused() {
+        let mut d = draft();
+        d.publish_at = "+10000-01-01T00:00:00Z".parse().ok();
+        assert!(d.publish_at.is_some());
+        assert!(d.validate(Utc::now()).is_err());
     }
 
     #[test]

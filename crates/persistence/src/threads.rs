@@ -468,12 +468,19 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Whether `user_id` is addressed by the announcement (or wrote it).
-    pub async fn may_discuss(&self, announcement_id: Uuid, user_id: Uuid) -> DomainResult<bool> {
+    /// Whether the announcement has reached `user_id` by `now`: not
+    /// before its publication time.
+    pub async fn may_discuss(
+        &self,
+        announcement_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> DomainResult<bool> {
         let n = count(
             &self.db,
-            "SELECT COUNT(*) AS n FROM announcement_recipients WHERE announcement_id = $1 AND user_id = $2",
-            vec![announcement_id.into(), user_id.into()],
+            "SELECT COUNT(*) AS n FROM announcement_recipients \
+             WHERE announcement_id = $1 AND user_id = $2 AND publish_at <= $3",
+            vec![announcement_id.into(), user_id.into(), now.into()],
         )
         .await?;
         Ok(n > 0)

@@ -205,12 +205,16 @@ impl Store {
         Ok(session_id)
     }
 
-    /// Trades a refresh token for the next one of its session.
+    /// Trades a refresh token for the next one of its session. A token
+    /// used a second time revokes the session, unless the second use
+    /// comes within a few seconds of the first: that is two requests of
+    /// one app racing, which is refused without signing anyone out.
     pub async fn rotate_refresh(
         &self,
         token_hash: &str,
         next_hash: &str,
         next_expires_at: DateTime<Utc>,
+        grace: chrono::Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Refresh> {
         #[derive(FromQueryResult)]
@@ -222,6 +226,16 @@ impl Store {
             revoked_at: Option<DateTime<Utc>>,
         }
         let tx = self.db.begin().await.map_err(db_err)?;
+        // The conditional update comes first: it makes one winner among
+        // racing refreshes, and on SQLite it takes the write lock at once.
+        let won = exec(
+            &tx,
+            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+            vec![token_hash.into(), now.into()],
+        )
+        .await
+        .map_err(db_err)?
+            == 1;
         let token: Option<Token> = one(
             &tx,
             "SELECT t.session_id, s.user_id, t.expires_at, t.used_at, s.revoked_at \
@@ -236,18 +250,11 @@ impl Store {
         if token.revoked_at.is_some() || token.expires_at <= now {
             return Ok(Refresh::Refused);
         }
-        // The conditional update makes two racing refreshes of one token
-        // end with exactly one winner; the loser counts as a reuse.
-        let won = token.used_at.is_none()
-            && exec(
-                &tx,
-                "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
-                vec![token_hash.into(), now.into()],
-            )
-            .await
-            .map_err(db_err)?
-                == 1;
         if !won {
+            let racing = token.used_at.is_some_and(|at| now - at < grace);
+            if racing {
+                return Ok(Refresh::Refused);
+            }
             revoke(&tx, token.session_id, now).await?;
             tx.commit().await.map_err(db_err)?;
             return Ok(Refresh::Reused);

@@ -108,7 +108,7 @@ impl ConversationQuery {
         let allowed = announcement.author_id == viewer.id()
             || state
                 .store
-                .may_discuss(announcement.id, viewer.id())
+                .may_discuss(announcement.id, viewer.id(), state.now())
                 .await
                 .gql()?;
         if !allowed {
@@ -471,7 +471,12 @@ impl ConversationMutation {
     ) -> async_graphql::Result<bool> {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
-        let (_, member) = membership(state, viewer, thread_id).await.gql()?;
+        let (thread, member) = membership(state, viewer, thread_id).await.gql()?;
+        if matches!(thread.kind.as_str(), "DIRECT" | "SUPPORT") {
+            return Err(to_gql(DomainError::forbidden(
+                "direct threads and support requests keep their members",
+            )));
+        }
         if user_id != viewer.id() && !conv::may_moderate(viewer, &member) {
             return Err(to_gql(DomainError::forbidden(
                 "only moderators may remove members",

@@ -128,6 +128,7 @@ impl SessionMutation {
                 &auth::token_hash(&refresh_token),
                 &auth::token_hash(&next),
                 refresh_expiry(state, now),
+                Duration::seconds(state.config.limits.refresh_reuse_grace_seconds),
                 now,
             )
             .await

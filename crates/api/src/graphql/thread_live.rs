@@ -73,7 +73,11 @@ impl ConversationSubscription {
         let (thread, _) = membership(&state, &viewer, thread_id).await.gql()?;
         let mut sub = state.bus.subscribe(&thread_topic(thread_id));
         sub.ready().await;
-        let mut last = after_seq.unwrap_or(thread.last_seq).max(0);
+        // A seq from the future (a stale client, a restored database)
+        // counts as "now", so the stream does not wait for it.
+        let mut last = after_seq
+            .unwrap_or(thread.last_seq)
+            .clamp(0, thread.last_seq);
         Ok(spawn_stream(move |tx| async move {
             if !catch_up(&state, &viewer, thread_id, &mut last, &tx).await {
                 return;
