@@ -72,7 +72,8 @@ async fn listen(
     let mut deadline: Option<Instant> = None;
     loop {
         let mut read_for = UNTIL_TOLD;
-        if let Some((count, wait)) = *told.borrow_and_update() {
+        let target = *told.borrow_and_update();
+        if let Some((count, wait)) = target {
             let until = *deadline.get_or_insert_with(|| Instant::now() + wait);
             if got.len() >= count {
                 drain(&mut socket, &id, &mut got).await?;

@@ -78,10 +78,11 @@ fn main() -> ExitCode {
 fn measure(opts: &Options, chosen: &[Scenario]) -> anyhow::Result<()> {
     let servers = runtime("scrm-server")?;
     let load = runtime("scrm-load")?;
-    let report = load.block_on(scenarios::run(opts, chosen, servers.handle().clone()));
+    let outcome = load.block_on(scenarios::run(opts, chosen, servers.handle().clone()));
     drop(load);
     servers.shutdown_timeout(Duration::from_secs(5));
-    let report = report?;
+    let (report, redis) = outcome?;
+    drop(redis);
     print!("{}", report.text());
     if let Some(path) = &opts.markdown {
         std::fs::write(path, report.markdown())?;

@@ -47,7 +47,9 @@ impl ChildServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().context("failed to start the child server")?;
+        let mut child = command
+            .spawn()
+            .context("failed to start the child server")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let find = async {

@@ -150,7 +150,13 @@ impl Report {
         ]];
         lines.extend(self.rows.iter().map(cells));
         let widths: Vec<usize> = (0..6)
-            .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                lines
+                    .iter()
+                    .map(|l| l[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = format!("\n{}\n", self.title);
         for line in &lines {

@@ -51,7 +51,12 @@ const SIGN_IN: &str = "mutation($login: String!, $password: String!) {
 impl School {
     /// Imports `roster` and activates up to `families` families, those
     /// of the two largest classes first.
-    pub async fn seed(server: &Server, api: &Api, roster: &Path, families: usize) -> Result<School> {
+    pub async fn seed(
+        server: &Server,
+        api: &Api,
+        roster: &Path,
+        families: usize,
+    ) -> Result<School> {
         let admin = first_admin(server, api).await?;
         let bytes = std::fs::read(roster)
             .with_context(|| format!("cannot read the roster {}", roster.display()))?;

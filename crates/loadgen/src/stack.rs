@@ -22,7 +22,6 @@ use tokio::task::JoinHandle;
 use crate::options::{Options, StoreKind};
 
 pub struct Stack {
-    pub opts: Options,
     pub database_url: String,
     /// Redis for scrm's bus: the postgres store only.
     pub bus_url: Option<String>,
@@ -33,7 +32,18 @@ pub struct Stack {
     pub server_key: String,
     runtime: Handle,
     database: Database,
-    own_redis: Option<tokio::process::Child>,
+    own_redis: Option<OwnRedis>,
+}
+
+/// The run's own `redis-server`, killed when dropped. It must outlive
+/// the servers' runtime: scrm's bus keeps reconnecting until that stops.
+pub struct OwnRedis(std::process::Child);
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A database this run made and must remove.
@@ -43,8 +53,8 @@ pub enum Database {
 }
 
 impl Stack {
-    pub async fn up(opts: Options, runtime: Handle) -> Result<Stack> {
-        let (database_url, database) = create_database(&opts, "main").await?;
+    pub async fn up(opts: &Options, runtime: Handle) -> Result<Stack> {
+        let (database_url, database) = create_database(opts, "main").await?;
         let (redis_url, own_redis) = match &opts.redis_url {
             Some(url) => (url.clone(), None),
             None => {
@@ -54,7 +64,6 @@ impl Stack {
         };
         let bus_url = (opts.store == StoreKind::Postgres).then(|| redis_url.clone());
         Ok(Stack {
-            opts,
             database_url,
             bus_url,
             redis_url,
@@ -66,14 +75,13 @@ impl Stack {
         })
     }
 
-    /// Removes what `up` made.
-    pub async fn down(mut self) {
+    /// Removes the database; gives back the Redis server to stop once
+    /// the servers' runtime has stopped.
+    pub async fn down(self) -> Option<OwnRedis> {
         if let Err(err) = drop_database(&self.database).await {
             eprintln!("warning: {err:#}");
         }
-        if let Some(mut redis) = self.own_redis.take() {
-            let _ = redis.kill().await;
-        }
+        self.own_redis
     }
 
     /// The configuration of every scrm this run starts: production mode,
@@ -152,9 +160,7 @@ impl Stack {
         F: FnOnce(TcpListener, Stopped) -> Fut + Send + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
-        let listener = self
-            .on_servers(TcpListener::bind("127.0.0.1:0"))
-            .await??;
+        let listener = self.on_servers(TcpListener::bind("127.0.0.1:0")).await??;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let stopped: Stopped = Box::pin(async move {
@@ -190,7 +196,10 @@ impl Running {
             let _ = stop.send(());
         }
         let task = &mut self.task;
-        if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .is_err()
+        {
             self.task.abort();
         }
     }
@@ -240,7 +249,10 @@ pub async fn create_database(opts: &Options, label: &str) -> Result<(String, Dat
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .context("failed to create the bench database")?;
-            Ok((format!("{base}/{name}"), Database::Postgres { admin_url, name }))
+            Ok((
+                format!("{base}/{name}"),
+                Database::Postgres { admin_url, name },
+            ))
         }
     }
 }
@@ -266,24 +278,24 @@ pub async fn drop_database(database: &Database) -> Result<()> {
 }
 
 /// A `redis-server` of this run's own on a free port, without
-/// persistence; killed with the run.
-async fn start_redis() -> Result<(String, tokio::process::Child)> {
+/// persistence.
+async fn start_redis() -> Result<(String, OwnRedis)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let child = tokio::process::Command::new("redis-server")
+    let child = std::process::Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
         .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .context("redis-server is needed (or name one with --redis-url)")?;
+    let redis = OwnRedis(child);
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return Ok((format!("redis://127.0.0.1:{port}"), child));
+            return Ok((format!("redis://127.0.0.1:{port}"), redis));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

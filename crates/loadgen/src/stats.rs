@@ -15,11 +15,6 @@ impl Latencies {
         self.sorted = false;
     }
 
-    pub fn extend(&mut self, other: Latencies) {
-        self.samples.extend(other.samples);
-        self.sorted = false;
-    }
-
     pub fn len(&self) -> usize {
         self.samples.len()
     }

@@ -22,7 +22,11 @@ const OPEN_LIMIT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub enum Frame {
     /// A `next` for subscription `id`, and when it was read.
-    Next { id: String, data: Value, at: Instant },
+    Next {
+        id: String,
+        data: Value,
+        at: Instant,
+    },
     /// Any other protocol message (`error`, `complete`, ...).
     Other(Value),
     /// A text frame of the echo baseline.

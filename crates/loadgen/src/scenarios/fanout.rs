@@ -29,7 +29,8 @@ use crate::ws::Socket;
 const PUBLISH: &str = "mutation($input: PublishAnnouncementInput!) {
   publishAnnouncement(input: $input) { id } }";
 
-const DISCUSSION: &str = "query($a: UUID!) { announcementThread(announcementId: $a) { id lastSeq } }";
+const DISCUSSION: &str =
+    "query($a: UUID!) { announcementThread(announcementId: $a) { id lastSeq } }";
 
 const SEND: &str = "mutation($t: UUID!, $c: String!, $b: String!) {
   sendMessage(threadId: $t, clientId: $c, body: $b) { seq } }";
@@ -52,7 +53,7 @@ async fn measure(bench: &Bench<'_>, report: &mut Report, id: &str, f: Fanout) ->
     }
     let servers: Vec<&Server> = std::iter::once(&bench.main).chain(&extra).collect();
     let (thread, first, people) = discussion(bench, f.subscribers).await?;
-    let listeners = subscribe_all(&servers, &people, f.subscribers, thread, first).await?;
+    let listeners = subscribe_all(&servers, &people, f.subscribers, &thread, first).await?;
     // Every subscription has subscribed to the bus before its stream
     // starts; the pause only keeps the first sends off the connect storm.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -60,7 +61,7 @@ async fn measure(bench: &Bench<'_>, report: &mut Report, id: &str, f: Fanout) ->
     let statements = || servers.iter().map(|s| s.statements()).sum::<u64>();
     let before = statements();
     let due = Arc::new(Mutex::new(vec![None; f.messages as usize]));
-    let mut sends = send_all(bench, &people[0], thread, f, &due).await?;
+    let mut sends = send_all(bench, &people[0], (&thread, id), f, &due).await?;
     let heard = gather(listeners, f.messages as usize, DELIVERY_LIMIT).await?;
     let mut scrm = Latencies::default();
     let due = due.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
@@ -68,7 +69,7 @@ async fn measure(bench: &Bench<'_>, report: &mut Report, id: &str, f: Fanout) ->
         let posted = posted_once_in_order(got, first, f.messages)
             .with_context(|| format!("subscriber {k}"))?;
         for p in posted {
-            let i: usize = p.client_id.trim_start_matches("f4-").parse()?;
+            let i: usize = p.client_id.trim_start_matches(&format!("{id}-")).parse()?;
             let sent_at = due.get(i).copied().flatten().context("unknown client id")?;
             scrm.push(p.at.saturating_duration_since(sent_at));
         }
@@ -118,7 +119,11 @@ async fn discussion(bench: &Bench<'_>, wanted: usize) -> Result<(String, i64, Ve
     });
     let data = bench
         .api
-        .run(Some(&school.admin.token), PUBLISH, json!({ "input": input }))
+        .run(
+            Some(&school.admin.token),
+            PUBLISH,
+            json!({ "input": input }),
+        )
         .await?;
     let announcement = data["publishAnnouncement"]["id"].clone();
     let people: Vec<Session> = school
@@ -144,7 +149,10 @@ async fn discussion(bench: &Bench<'_>, wanted: usize) -> Result<(String, i64, Ve
         .try_collect()
         .await?;
     let (thread, first) = joined.first().cloned().context("nobody joined")?;
-    ensure!(joined.iter().all(|j| j.0 == thread), "one discussion per announcement");
+    ensure!(
+        joined.iter().all(|j| j.0 == thread),
+        "one discussion per announcement"
+    );
     Ok((thread, first, people))
 }
 
@@ -154,7 +162,7 @@ async fn subscribe_all(
     servers: &[&Server],
     people: &[Session],
     count: usize,
-    thread: String,
+    thread: &str,
     first: i64,
 ) -> Result<Vec<Listener>> {
     let addrs: Vec<_> = servers.iter().map(|s| s.addr()).collect();
@@ -174,11 +182,12 @@ async fn subscribe_all(
 }
 
 /// Posts `f.messages` messages at `f.rate` through the first instance,
-/// noting when each was due; gives the mutations' own latencies.
+/// with client ids `TAG-i`, noting when each was due; gives the
+/// mutations' own latencies.
 async fn send_all(
     bench: &Bench<'_>,
     sender: &Session,
-    thread: String,
+    (thread, tag): (&str, &str),
     f: Fanout,
     due: &Arc<Mutex<Vec<Option<Instant>>>>,
 ) -> Result<Latencies> {
@@ -187,9 +196,10 @@ async fn send_all(
         if let Ok(mut due) = due.lock() {
             due[i as usize] = Some(at);
         }
-        let (api, token, thread) = (api.clone(), sender.token.clone(), thread.clone());
+        let (api, token) = (api.clone(), sender.token.clone());
+        let variables =
+            json!({ "t": thread, "c": format!("{tag}-{i}"), "b": format!("Pesan {i}") });
         async move {
-            let variables = json!({ "t": thread, "c": format!("f4-{i}"), "b": format!("Pesan {i}") });
             api.run(Some(&token), SEND, variables).await?;
             Ok(())
         }

@@ -27,6 +27,11 @@ const FEED: &str = "{ feed(first: 20) { unreadCount
   edges { cursor node { id title body category urgency publishAt readAt author { name } } }
   pageInfo { hasNextPage endCursor } } }";
 
+/// The same page without authors: what the author field costs.
+const FEED_WITHOUT_AUTHORS: &str = "{ feed(first: 20) { unreadCount
+  edges { cursor node { id title body category urgency publishAt readAt } }
+  pageInfo { hasNextPage endCursor } } }";
+
 const PUBLISH: &str = "mutation($input: PublishAnnouncementInput!) {
   publishAnnouncement(input: $input) { id } }";
 
@@ -41,7 +46,11 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
             "category": CATEGORIES[n % CATEGORIES.len()],
             "audience": { "everyone": true },
         });
-        let data = bench.api.run(Some(&school.admin.token), PUBLISH, json!({ "input": input }));
+        let data = bench.api.run(
+            Some(&school.admin.token),
+            PUBLISH,
+            json!({ "input": input }),
+        );
         data.await?;
     }
     let readers: Arc<Vec<(String, String)>> = Arc::new(
@@ -57,7 +66,7 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
     let bare = bench.stack.serve_router(baseline(store.clone())).await?;
     let counter = || store.statements_run();
     let sizes = &bench.sizes;
-    let scrm_op = scrm(bench.api.clone(), Arc::clone(&readers));
+    let scrm_op = scrm_feed(bench.api.clone(), Arc::clone(&readers), FEED);
     let bare_op = bare_feed(bench.api_at(bare.addr), Arc::clone(&readers));
     let scrm = sustained(sizes, counter, scrm_op.clone()).await?;
     let base = sustained(sizes, counter, bare_op.clone()).await?;
@@ -65,6 +74,12 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
     let mut scrm_lat = at_rate(sizes, rate, scrm_op).await?;
     let mut base_lat = at_rate(sizes, rate, bare_op).await?;
     bare.stop().await;
+    let lean_op = scrm_feed(
+        bench.api.clone(),
+        Arc::clone(&readers),
+        FEED_WITHOUT_AUTHORS,
+    );
+    let lean = sustained(sizes, counter, lean_op).await?;
 
     report.row(Row::at_least(
         "2",
@@ -74,18 +89,30 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
         0.5,
     ));
     let note = comparison_note(rate, (&scrm, &mut scrm_lat), (&base, &mut base_lat));
-    report.note("2", format!("{} readers; {note}", readers.len()));
+    report.note(
+        "2",
+        format!(
+            "{} readers; {note}; the same page without `author`: {:.0}/s, {:.1} statements",
+            readers.len(),
+            lean.throughput.per_second(),
+            lean.statements
+        ),
+    );
     Ok(())
 }
 
 type Op = BoxFuture<'static, Result<()>>;
 
-fn scrm(api: Api, readers: Arc<Vec<(String, String)>>) -> impl Fn(u64) -> Op + Clone {
+fn scrm_feed(
+    api: Api,
+    readers: Arc<Vec<(String, String)>>,
+    query: &'static str,
+) -> impl Fn(u64) -> Op + Clone {
     move |i| {
         let (api, readers) = (api.clone(), Arc::clone(&readers));
         Box::pin(async move {
             let (token, _) = &readers[i as usize % readers.len()];
-            let data = api.run(Some(token), FEED, json!({})).await?;
+            let data = api.run(Some(token), query, json!({})).await?;
             let edges = data["feed"]["edges"].as_array().context("no edges")?;
             ensure!(edges.len() == PAGE, "a feed page of {}", edges.len());
             ensure!(data["feed"]["unreadCount"].is_number(), "no unread count");
@@ -101,7 +128,11 @@ fn bare_feed(api: Api, readers: Arc<Vec<(String, String)>>) -> impl Fn(u64) -> O
             let (_, user) = &readers[i as usize % readers.len()];
             let url = format!("{}/feed/{user}", api.base);
             let response = api.http().get(url).send().await?;
-            ensure!(response.status() == 200, "baseline answered {}", response.status());
+            ensure!(
+                response.status() == 200,
+                "baseline answered {}",
+                response.status()
+            );
             let body: Value = response.json().await?;
             let items = body["items"].as_array().context("no items")?;
             ensure!(items.len() == PAGE, "a baseline page of {}", items.len());

@@ -53,7 +53,7 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
         n + 2_000
     );
     let scrm = scrm_side(bench, n).await?;
-    let echo = echo_side(bench, n).await?;
+    let echo = echo_side(n).await?;
 
     let mut row = Row::new(
         "5",
@@ -104,10 +104,18 @@ async fn scrm_side(bench: &Bench<'_>, n: usize) -> Result<Held> {
     let api = bench.api_at(server.addr);
     let input = json!({ "title": "Libur", "body": "Sekolah libur besok.", "audience": { "everyone": true } });
     let data = api
-        .run(Some(&school.admin.token), PUBLISH, json!({ "input": input }))
+        .run(
+            Some(&school.admin.token),
+            PUBLISH,
+            json!({ "input": input }),
+        )
         .await?;
     let id = data["publishAnnouncement"]["id"].clone();
-    for (k, got) in gather(listeners, 1, DELIVERY_LIMIT).await?.iter().enumerate() {
+    for (k, got) in gather(listeners, 1, DELIVERY_LIMIT)
+        .await?
+        .iter()
+        .enumerate()
+    {
         ensure!(
             got.len() == 1 && got[0].data["announcementPublished"]["id"] == id,
             "idle socket {k} received {} events instead of the announcement once",
@@ -128,7 +136,7 @@ async fn subscribed(addr: SocketAddr, token: &str) -> Result<Socket> {
     Ok(socket)
 }
 
-async fn echo_side(_bench: &Bench<'_>, n: usize) -> Result<Held> {
+async fn echo_side(n: usize) -> Result<Held> {
     let mut command = Command::new(std::env::current_exe()?);
     command.arg("echo-server");
     let server = ChildServer::start(command).await?;
@@ -144,7 +152,11 @@ async fn echo_side(_bench: &Bench<'_>, n: usize) -> Result<Held> {
     tokio::time::sleep(SETTLE).await;
     let after = server.rss_kib()?;
     for got in gather(listeners, 0, DELIVERY_LIMIT).await? {
-        ensure!(got.is_empty(), "the echo server sent {} stray frames", got.len());
+        ensure!(
+            got.is_empty(),
+            "the echo server sent {} stray frames",
+            got.len()
+        );
     }
     server.stop().await;
     Ok(Held {

@@ -54,7 +54,11 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-async fn measure(bench: &Bench<'_>, url: &str, rows: i64) -> Result<(Finished, Finished, Finished)> {
+async fn measure(
+    bench: &Bench<'_>,
+    url: &str,
+    rows: i64,
+) -> Result<(Finished, Finished, Finished)> {
     let migrate = run_measured(scrm(bench, url, &["migrate"])?).await?;
     let roster = bench.opts.roster.to_string_lossy().into_owned();
     let args = ["import-roster", roster.as_str()];

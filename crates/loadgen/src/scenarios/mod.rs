@@ -22,7 +22,7 @@ use crate::drive::{Throughput, closed_loop, open_loop};
 use crate::options::{Options, Sizes};
 use crate::report::Report;
 use crate::school::School;
-use crate::stack::{Server, Stack};
+use crate::stack::{OwnRedis, Server, Stack};
 use crate::stats::Latencies;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,7 +77,9 @@ pub struct Bench<'a> {
 
 impl Bench<'_> {
     pub fn school(&self) -> Result<&School> {
-        self.school.as_ref().context("this scenario needs the school")
+        self.school
+            .as_ref()
+            .context("this scenario needs the school")
     }
 
     pub fn api_at(&self, addr: std::net::SocketAddr) -> Api {
@@ -85,13 +87,18 @@ impl Bench<'_> {
     }
 }
 
-/// Runs the chosen scenarios on a stack made for them, and removes it.
-pub async fn run(opts: &Options, chosen: &[Scenario], runtime: Handle) -> Result<Report> {
-    let stack = Stack::up(opts.clone(), runtime).await?;
+/// Runs the chosen scenarios on a stack made for them, and removes it;
+/// gives back the run's Redis server, to stop after the servers.
+pub async fn run(
+    opts: &Options,
+    chosen: &[Scenario],
+    runtime: Handle,
+) -> Result<(Report, Option<OwnRedis>)> {
+    let stack = Stack::up(opts, runtime).await?;
     let mut report = Report::new(title(opts));
     let outcome = run_on(opts, &stack, chosen, &mut report).await;
-    stack.down().await;
-    outcome.map(|()| report)
+    let redis = stack.down().await;
+    outcome.map(|()| (report, redis))
 }
 
 async fn run_on(
@@ -105,7 +112,7 @@ async fn run_on(
     let api = Api::new(http.clone(), main.addr());
     let sizes = opts.scale.sizes(opts.store);
     let school = if chosen.iter().any(|s| s.needs_school()) {
-        println!("seeding: the roster and up to {} families", sizes.families);
+        println!("seeding: the roster, then families activated");
         Some(School::seed(&main, &api, &opts.roster, sizes.families).await?)
     } else {
         None
@@ -157,11 +164,7 @@ pub struct Side {
 
 /// A warm-up, then the most `op` sustains from the bench's workers;
 /// `statements` reads a counter whose growth per operation is reported.
-pub async fn sustained<F, Fut>(
-    sizes: &Sizes,
-    statements: impl Fn() -> u64,
-    op: F,
-) -> Result<Side>
+pub async fn sustained<F, Fut>(sizes: &Sizes, statements: impl Fn() -> u64, op: F) -> Result<Side>
 where
     F: Fn(u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<()>> + Send + 'static,
@@ -245,7 +248,11 @@ pub fn posted_once_in_order(
 fn mismatch(seqs: &[i64], expected: &[i64]) -> String {
     let mut sorted = seqs.to_vec();
     sorted.sort_unstable();
-    let doubled: Vec<i64> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    let doubled: Vec<i64> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
     let missing: Vec<i64> = expected
         .iter()
         .filter(|s| sorted.binary_search(s).is_err())

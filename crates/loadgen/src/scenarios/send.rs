@@ -55,7 +55,12 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
     let store = bench.main.state.store.clone();
     let counter = || store.statements_run();
     let sent = Arc::new(AtomicU64::new(0));
-    let op = scrm_op(bench.api.clone(), thread, senders.clone(), Arc::clone(&sent));
+    let op = scrm_op(
+        bench.api.clone(),
+        thread,
+        senders.clone(),
+        Arc::clone(&sent),
+    );
     let scrm = sustained(&bench.sizes, counter, op.clone()).await?;
     let rate = scrm.throughput.per_second() / 2.0;
     let mut scrm_lat = at_rate(&bench.sizes, rate, op).await?;
@@ -75,7 +80,13 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
     let mut base_lat = at_rate(&bench.sizes, rate, by_hand.op()).await?;
     by_hand.check(&store, bare_first).await?;
 
-    report_send(report, senders.len(), total, (&scrm, &mut scrm_lat), (&base, &mut base_lat));
+    report_send(
+        report,
+        senders.len(),
+        total,
+        (&scrm, &mut scrm_lat),
+        (&base, &mut base_lat),
+    );
     Ok(())
 }
 
@@ -131,7 +142,8 @@ fn scrm_op(
             ensure!(!senders.is_empty(), "no senders");
             let n = sent.fetch_add(1, Ordering::SeqCst);
             let token = &senders[n as usize % senders.len()];
-            let variables = json!({ "t": thread, "c": format!("s3-{n}"), "b": format!("Pesan {n}") });
+            let variables =
+                json!({ "t": thread, "c": format!("s3-{n}"), "b": format!("Pesan {n}") });
             let data = api.run(Some(token), SEND, variables).await?;
             ensure!(data["sendMessage"]["seq"].as_i64() > Some(0), "no seq");
             Ok(())
@@ -237,8 +249,11 @@ async fn stored_once(store: &Store, thread: Uuid, first: i64, count: u64) -> Res
     let db = store.connection();
     let sql = "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS seqs, COUNT(DISTINCT client_id) AS clients, \
                MIN(seq) AS lo, MAX(seq) AS hi FROM messages WHERE thread_id = $1 AND seq > $2";
-    let statement =
-        Statement::from_sql_and_values(db.get_database_backend(), sql, [thread.into(), first.into()]);
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [thread.into(), first.into()],
+    );
     let stored = Stored::find_by_statement(statement)
         .one(db)
         .await?

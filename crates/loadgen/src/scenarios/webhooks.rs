@@ -15,8 +15,8 @@ use futures_util::future::BoxFuture;
 use scrm_domain::payments::signature_of;
 use serde_json::{Value, json};
 
-use super::{Bench, Side, at_rate, comparison_note};
-use crate::drive::closed_loop;
+use super::{Bench, Side, comparison_note};
+use crate::drive::{closed_loop, open_loop};
 use crate::options::{Sizes, StoreKind};
 use crate::report::{Figure, Report, Row};
 use crate::stats::Latencies;
@@ -51,13 +51,20 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
     let invoices = setup::issue(&bench.api, school).await?;
     let per_side = bench.sizes.payments.min(invoices.len() * PER_INVOICE / 2);
     let payments = setup::start_all(&bench.api, &invoices, 2 * per_side).await?;
-    let (scrm_set, bare_set): (Vec<_>, Vec<_>) =
-        payments.iter().cloned().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (scrm_set, bare_set): (Vec<_>, Vec<_>) = payments
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
     let key = bench.stack.server_key.clone();
 
     let store = bench.main.state.store.clone();
     let counter = || store.statements_run();
-    let scrm = Notifier::new(bench, format!("{}/webhooks/midtrans", bench.api.base), scrm_set);
+    let scrm = Notifier::new(
+        bench,
+        format!("{}/webhooks/midtrans", bench.api.base),
+        scrm_set,
+    );
     let (scrm_side, mut scrm_lat, rate) = deliver(&bench.sizes, &scrm, counter, None).await?;
     let bare_server = bench
         .stack
@@ -78,10 +85,18 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
         Figure::per_second(bare_side.throughput.per_second()),
         "≥ 0.3× (and ≥ 2000/s on PostgreSQL)".to_owned(),
     );
-    let floor = if bench.opts.store == StoreKind::Postgres { 2_000.0 } else { 0.0 };
+    let floor = if bench.opts.store == StoreKind::Postgres {
+        2_000.0
+    } else {
+        0.0
+    };
     row.met = row.ratio() >= 0.3 && scrm_side.throughput.per_second() >= floor;
     report.row(row);
-    let note = comparison_note(rate, (&scrm_side, &mut scrm_lat), (&bare_side, &mut bare_lat));
+    let note = comparison_note(
+        rate,
+        (&scrm_side, &mut scrm_lat),
+        (&bare_side, &mut bare_lat),
+    );
     report.note(
         "6",
         format!(
@@ -109,15 +124,8 @@ async fn deliver(
     let rate = rate.unwrap_or(throughput.per_second() / 2.0);
     let left = n.saturating_sub(side.used.load(Ordering::SeqCst) as u64);
     let wanted = (rate * sizes.latency_phase.as_secs_f64()) as u64;
-    let latencies = if left.min(wanted) > 0 {
-        let phase = Sizes {
-            latency_phase: std::time::Duration::from_secs_f64(left.min(wanted) as f64 / rate),
-            ..sizes.clone()
-        };
-        at_rate(&phase, rate, side.op()).await?
-    } else {
-        Latencies::default()
-    };
+    let op = side.op();
+    let latencies = open_loop(rate, left.min(wanted), |i, _| op(i)).await?;
     let side = Side {
         statements: spent as f64 / throughput.ops.max(1) as f64,
         throughput,
@@ -157,7 +165,11 @@ impl Notifier {
     async fn again_changes_nothing(&self, n: usize) -> Result<()> {
         for payment in self.payments.iter().take(n) {
             let outcome = post(&self.http, &self.url, &notification(payment, &self.key)).await?;
-            ensure!(outcome == "DUPLICATE", "a repeat of {} was {outcome}", payment.order_id);
+            ensure!(
+                outcome == "DUPLICATE",
+                "a repeat of {} was {outcome}",
+                payment.order_id
+            );
         }
         Ok(())
     }
