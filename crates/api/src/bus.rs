@@ -48,7 +48,7 @@ pub trait Bus: Send + Sync + 'static {
 }
 
 /// Per-topic capacity; a subscriber further behind than this resyncs.
-const CAPACITY: usize = 256;
+const CAPACITY: usize = 64;
 
 /// One topic's channel, and whether the bus delivers it yet (Redis
 /// confirms a SUBSCRIBE only after a round trip).

@@ -336,8 +336,25 @@ pub async fn after_send(
     let mut immediate = vec![];
     let mut expected: Option<DateTime<Utc>> = None;
     let from_school = is_school(viewer) || viewer.actor.has(Role::Teacher);
+    // The members' roles in one read: only teachers have office hours.
+    let others: Vec<Uuid> = members
+        .iter()
+        .map(|m| m.user_id)
+        .filter(|u| *u != viewer.id())
+        .collect();
+    let teachers: Vec<Uuid> = if from_school {
+        vec![]
+    } else {
+        let people = state.store.users(&others).await?;
+        people
+            .into_iter()
+            .filter(|u| u.roles.contains(&Role::Teacher))
+            .map(|u| u.id)
+            .collect()
+    };
     for member in members.iter().filter(|m| m.user_id != viewer.id()) {
-        match away_until(state, member.user_id, message.created_at, from_school).await? {
+        let teacher = teachers.contains(&member.user_id);
+        match away_until(state, member.user_id, message.created_at, teacher).await? {
             Some(opens) => {
                 state
                     .store
@@ -377,21 +394,16 @@ pub async fn after_send(
     Ok(expected)
 }
 
-/// When a teacher is outside their office hours, the next opening;
-/// messages from the school's own people are never held back.
+/// When a teacher is outside their office hours, the next opening; for
+/// anyone else (and for messages from the school's own people, which
+/// are never held back) `None`.
 async fn away_until(
     state: &AppState,
     user_id: Uuid,
     at: DateTime<Utc>,
-    from_school: bool,
+    teacher: bool,
 ) -> DomainResult<Option<DateTime<Utc>>> {
-    if from_school {
-        return Ok(None);
-    }
-    let Some(user) = state.store.user(user_id).await? else {
-        return Ok(None);
-    };
-    if !user.roles.contains(&Role::Teacher) {
+    if !teacher {
         return Ok(None);
     }
     let hours = state

@@ -181,13 +181,9 @@ impl AnnouncementNode {
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserNode>> {
-        Ok(ctx
-            .state()
-            .store
-            .user(self.item.author_id)
-            .await
-            .gql()?
-            .map(UserNode))
+        let loaders = ctx.data_unchecked::<super::loaders::Loaders>();
+        let author = loaders.users.load_one(self.item.author_id).await;
+        Ok(author.map_err(super::loaders::load_err)?.map(UserNode))
     }
 
     /// Who it reached; only for its author and admins.
