@@ -15,8 +15,8 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::send::EVENTS;
-use super::{Bench, DELIVERY_LIMIT, posted_once_in_order};
+use super::send::{EVENTS, SEND};
+use super::{Bench, DELIVERY_LIMIT, PUBLISH, posted_once_in_order};
 use crate::client::Session;
 use crate::drive::open_loop;
 use crate::listen::{Listener, gather};
@@ -26,14 +26,8 @@ use crate::stack::Server;
 use crate::stats::Latencies;
 use crate::ws::Socket;
 
-const PUBLISH: &str = "mutation($input: PublishAnnouncementInput!) {
-  publishAnnouncement(input: $input) { id } }";
-
 const DISCUSSION: &str =
     "query($a: UUID!) { announcementThread(announcementId: $a) { id lastSeq } }";
-
-const SEND: &str = "mutation($t: UUID!, $c: String!, $b: String!) {
-  sendMessage(threadId: $t, clientId: $c, body: $b) { seq } }";
 
 /// Sockets opened at once while subscribers connect.
 const CONNECTING_AT_ONCE: usize = 50;

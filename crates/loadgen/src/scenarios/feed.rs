@@ -17,7 +17,7 @@ use scrm_persistence::Store;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Bench, at_rate, comparison_note, sustained};
+use super::{Bench, PUBLISH, at_rate, comparison_note, sustained};
 use crate::client::Api;
 use crate::report::{Figure, Report, Row};
 
@@ -31,9 +31,6 @@ const FEED: &str = "{ feed(first: 20) { unreadCount
 const FEED_WITHOUT_AUTHORS: &str = "{ feed(first: 20) { unreadCount
   edges { cursor node { id title body category urgency publishAt readAt } }
   pageInfo { hasNextPage endCursor } } }";
-
-const PUBLISH: &str = "mutation($input: PublishAnnouncementInput!) {
-  publishAnnouncement(input: $input) { id } }";
 
 const CATEGORIES: [&str; 4] = ["GENERAL", "ACADEMIC", "EVENT", "FINANCE"];
 

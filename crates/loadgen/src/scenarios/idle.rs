@@ -14,16 +14,13 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::process::Command;
 
-use super::{Bench, DELIVERY_LIMIT};
+use super::{Bench, DELIVERY_LIMIT, PUBLISH};
 use crate::listen::{Listener, gather};
 use crate::process::{ChildServer, open_files_limit, scrm_bin};
 use crate::report::{Figure, Report, Row};
 use crate::ws::{Frame, Socket};
 
 const SUBSCRIPTION: &str = "subscription { announcementPublished { id } }";
-
-const PUBLISH: &str = "mutation($input: PublishAnnouncementInput!) {
-  publishAnnouncement(input: $input) { id } }";
 
 const CONNECTING_AT_ONCE: usize = 64;
 

@@ -64,6 +64,10 @@ impl Scenario {
     }
 }
 
+/// Publishes an announcement, as the admin panel does.
+pub const PUBLISH: &str = "mutation($input: PublishAnnouncementInput!) {
+  publishAnnouncement(input: $input) { id } }";
+
 /// What every scenario works with.
 pub struct Bench<'a> {
     pub opts: &'a Options,

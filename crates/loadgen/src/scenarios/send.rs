@@ -28,7 +28,7 @@ use crate::ws::Socket;
 
 const CLASS_THREAD: &str = "query($c: UUID!) { classThread(classId: $c) { id lastSeq } }";
 
-const SEND: &str = "mutation($t: UUID!, $c: String!, $b: String!) {
+pub const SEND: &str = "mutation($t: UUID!, $c: String!, $b: String!) {
   sendMessage(threadId: $t, clientId: $c, body: $b) { seq } }";
 
 pub const EVENTS: &str = "subscription($t: UUID!, $after: Int) {
