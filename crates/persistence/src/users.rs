@@ -28,6 +28,15 @@ pub struct User {
     pub activated_at: Option<DateTime<Utc>>,
 }
 
+impl User {
+    /// Admins and staff: the people who run the school's services.
+    pub fn is_staff(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| matches!(r, Role::Staff | Role::Admin))
+    }
+}
+
 #[derive(FromQueryResult)]
 struct UserRow {
     id: Uuid,

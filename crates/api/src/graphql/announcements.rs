@@ -13,7 +13,7 @@ use scrm_persistence::announcements::{Announcement, Delivery, FeedItem};
 use uuid::Uuid;
 
 use super::directory::{FamilyNode, RoleName, StudentNode, UserNode};
-use super::errors::to_gql;
+use super::errors::{Found, to_gql};
 use super::pagination::{decode_cursor, encode_cursor, page_size};
 use super::{ContextExt, Gql, Viewer};
 use crate::jobs::push_due_announcements;
@@ -478,8 +478,7 @@ async fn mark(
         .store
         .feed_item(viewer.id(), id, now)
         .await
-        .gql()?
-        .ok_or_else(|| to_gql(DomainError::NotFound("announcement")))?;
+        .found("announcement")?;
     if acknowledge && !item.announcement.requires_ack {
         return Err(to_gql(DomainError::invalid(
             "id",

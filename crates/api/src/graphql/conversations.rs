@@ -12,7 +12,7 @@ use scrm_persistence::messages::{NewMessage, Sent};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::errors::to_gql;
+use super::errors::{Found, to_gql};
 use super::pagination::{decode_cursor, encode_cursor, page_size};
 use super::threads::{MessageNode, ThreadNode};
 use super::{ContextExt, Gql, Viewer};
@@ -295,12 +295,7 @@ impl ConversationMutation {
     ) -> async_graphql::Result<MessageNode> {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
-        let message = state
-            .store
-            .message(id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("message")))?;
+        let message = state.store.message(id).await.found("message")?;
         let (_, member) = membership(state, viewer, message.thread_id).await.gql()?;
         if message.sender_id != viewer.id() && !conv::may_moderate(viewer, &member) {
             return Err(to_gql(DomainError::forbidden(
@@ -324,12 +319,7 @@ impl ConversationMutation {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
         conversation::check_reaction(&emoji).gql()?;
-        let message = state
-            .store
-            .message(message_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("message")))?;
+        let message = state.store.message(message_id).await.found("message")?;
         membership(state, viewer, message.thread_id).await.gql()?;
         state
             .store
@@ -420,12 +410,7 @@ impl ConversationMutation {
                 "say why, in up to 500 characters",
             )));
         }
-        let message = state
-            .store
-            .message(id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("message")))?;
+        let message = state.store.message(id).await.found("message")?;
         membership(state, viewer, message.thread_id).await.gql()?;
         state
             .store
@@ -443,12 +428,7 @@ impl ConversationMutation {
     ) -> async_graphql::Result<MessageNode> {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
-        let message = state
-            .store
-            .message(id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("message")))?;
+        let message = state.store.message(id).await.found("message")?;
         let (_, member) = membership(state, viewer, message.thread_id).await.gql()?;
         if !conv::may_moderate(viewer, &member) {
             return Err(to_gql(DomainError::forbidden(
@@ -525,17 +505,8 @@ impl ConversationMutation {
         let viewer = ctx.viewer()?;
         authorize(&viewer.actor, &Action::WorkSupportQueue).gql()?;
         let state = ctx.state();
-        let assignee = state
-            .store
-            .user(assignee_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("user")))?;
-        if !assignee
-            .roles
-            .iter()
-            .any(|r| matches!(r, Role::Staff | Role::Admin))
-        {
+        let assignee = state.store.user(assignee_id).await.found("user")?;
+        if !assignee.is_staff() {
             return Err(to_gql(DomainError::invalid(
                 "assigneeId",
                 "support requests go to staff",
@@ -655,12 +626,7 @@ async fn own_message(
     viewer: &Viewer,
     id: Uuid,
 ) -> async_graphql::Result<scrm_persistence::messages::Message> {
-    let message = state
-        .store
-        .message(id)
-        .await
-        .gql()?
-        .ok_or_else(|| to_gql(DomainError::NotFound("message")))?;
+    let message = state.store.message(id).await.found("message")?;
     membership(state, viewer, message.thread_id).await.gql()?;
     if message.sender_id != viewer.id() {
         return Err(to_gql(DomainError::forbidden(

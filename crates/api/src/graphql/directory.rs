@@ -12,7 +12,7 @@ use scrm_persistence::directory::{Class, Family, Group, Guardianship, Student};
 use scrm_persistence::users::{NewUser, User};
 use uuid::Uuid;
 
-use super::errors::to_gql;
+use super::errors::{Found, to_gql};
 use super::scalars::Date;
 use super::{ContextExt, Gql};
 use crate::auth;
@@ -528,11 +528,7 @@ impl DirectoryMutation {
         let viewer = ctx.viewer()?;
         authorize(&viewer.actor, &Action::ManageDirectory).gql()?;
         let store = &ctx.state().store;
-        let teacher = store
-            .user(teacher_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("teacher")))?;
+        let teacher = store.user(teacher_id).await.found("teacher")?;
         if !teacher.roles.contains(&Role::Teacher) {
             return Err(to_gql(DomainError::invalid(
                 "teacherId",
@@ -568,11 +564,7 @@ impl DirectoryMutation {
             .set_guardianship(guardian_id, student_id, contact_priority, can_see_records)
             .await
             .gql()?;
-        let student = store
-            .student(student_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("student")))?;
+        let student = store.student(student_id).await.found("student")?;
         Ok(ChildNode { link, student })
     }
 }

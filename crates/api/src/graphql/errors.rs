@@ -56,3 +56,16 @@ impl<T> Gql<T> for anyhow::Result<T> {
         self.map_err(internal)
     }
 }
+
+/// `.found("user")?` turns a lookup that may find nothing into the
+/// thing itself or NOT_FOUND.
+pub trait Found<T> {
+    fn found(self, what: &'static str) -> async_graphql::Result<T>;
+}
+
+impl<T> Found<T> for Result<Option<T>, DomainError> {
+    fn found(self, what: &'static str) -> async_graphql::Result<T> {
+        self.gql()?
+            .ok_or_else(|| to_gql(DomainError::NotFound(what)))
+    }
+}

@@ -17,7 +17,7 @@ use scrm_persistence::payments::{Change, NewPayment};
 use uuid::Uuid;
 
 use super::directory::ClassNode;
-use super::errors::to_gql;
+use super::errors::{Found, to_gql};
 use super::invoices::{InvoiceNode, InvoiceStatus, PaymentNode};
 use super::pagination::{decode_cursor, encode_cursor, page_size};
 use super::scalars::Date;
@@ -556,12 +556,7 @@ impl PaymentMutation {
     ) -> async_graphql::Result<PaymentNode> {
         let viewer = ctx.viewer()?;
         let state = ctx.state();
-        let payment = state
-            .store
-            .payment(payment_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("payment")))?;
+        let payment = state.store.payment(payment_id).await.found("payment")?;
         let mine = payment.payer_id == viewer.id()
             || authorize(&viewer.actor, &Action::ManageInvoices).is_ok();
         if !mine || payment.provider != "SANDBOX" {
@@ -586,12 +581,7 @@ impl PaymentMutation {
         };
         let result = apply(state, &payment, next, change).await.gql()?;
         record_command(state, &payment, next, result).await?;
-        let now = state
-            .store
-            .payment(payment_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("payment")))?;
+        let now = state.store.payment(payment_id).await.found("payment")?;
         Ok(PaymentNode(now))
     }
 
@@ -605,12 +595,7 @@ impl PaymentMutation {
     ) -> async_graphql::Result<PaymentNode> {
         require_finance(ctx.viewer()?)?;
         let state = ctx.state();
-        let payment = state
-            .store
-            .payment(payment_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("payment")))?;
+        let payment = state.store.payment(payment_id).await.found("payment")?;
         if payment.provider != "BANK_TRANSFER" {
             return Err(to_gql(DomainError::invalid(
                 "paymentId",
@@ -640,12 +625,7 @@ impl PaymentMutation {
             )));
         }
         record_command(state, &payment, PaymentState::Settled, result).await?;
-        let now = state
-            .store
-            .payment(payment_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("payment")))?;
+        let now = state.store.payment(payment_id).await.found("payment")?;
         Ok(PaymentNode(now))
     }
 }

@@ -7,14 +7,13 @@ use futures_util::Stream;
 use scrm_domain::DomainError;
 use scrm_domain::policy::{Action, authorize};
 use scrm_domain::rating::{self, MIN_RATERS_FOR_AGGREGATE, RecommendCounts};
-use scrm_domain::role::Role;
 use scrm_persistence::ratings::{Flag, Rating, Reply, Service, Summary};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::announcements::AudienceInput;
 use super::directory::UserNode;
-use super::errors::to_gql;
+use super::errors::{Found, to_gql};
 use super::scalars::Date;
 use super::threads::ThreadNode;
 use super::{ContextExt, Gql, Viewer};
@@ -370,11 +369,7 @@ impl RatingQuery {
         let viewer = ctx.viewer()?;
         authorize(&viewer.actor, &Action::WorkFeedback).gql()?;
         let store = &ctx.state().store;
-        let s = store
-            .survey(id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("survey")))?;
+        let s = store.survey(id).await.found("survey")?;
         let counts = RecommendCounts::of(store.survey_scores(id).await.gql()?);
         Ok(SurveyResult {
             survey: SurveyNode {
@@ -543,12 +538,7 @@ impl RatingMutation {
             )));
         }
         let state = ctx.state();
-        let rated = state
-            .store
-            .rating(rating_id)
-            .await
-            .gql()?
-            .ok_or_else(|| to_gql(DomainError::NotFound("rating")))?;
+        let rated = state.store.rating(rating_id).await.found("rating")?;
         let reply = state
             .store
             .reply_to_rating(rated.id, viewer.id(), body, state.now())
@@ -681,11 +671,7 @@ impl RatingMutation {
     ) -> async_graphql::Result<ComplaintFlag> {
         authorize(&ctx.viewer()?.actor, &Action::WorkFeedback).gql()?;
         let assignee = ctx.state().store.user(assignee_id).await.gql()?;
-        let staff = assignee.is_some_and(|u| {
-            u.roles
-                .iter()
-                .any(|r| matches!(r, Role::Staff | Role::Admin))
-        });
+        let staff = assignee.is_some_and(|u| u.is_staff());
         if !staff {
             return Err(to_gql(DomainError::invalid(
                 "assigneeId",
