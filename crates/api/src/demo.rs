@@ -10,7 +10,7 @@ use scrm_domain::audience::Audience;
 use scrm_domain::payments::{Line, PaymentState};
 use scrm_domain::role::{Department, Role};
 use scrm_persistence::invoices::NewInvoice;
-use scrm_persistence::payments::{Change, NewPayment};
+use scrm_persistence::payments::{Audit, Change, NewPayment, PaymentKey};
 use scrm_persistence::users::NewUser;
 
 use crate::auth;
@@ -306,7 +306,13 @@ async fn bill_demo_family(state: &AppState, finance: uuid::Uuid) -> anyhow::Resu
         provider_ref: Some("demo"),
         amount: None,
     };
-    crate::payments::apply(state, &payment, PaymentState::Settled, settle)
+    let audit = Audit {
+        provider: "SANDBOX",
+        fields: (Some(payment.order_id.as_str()), Some("SETTLED"), None),
+        body: "{\"command\":\"SETTLED\",\"demo\":true}",
+    };
+    let key = PaymentKey::Id(payment.id);
+    crate::payments::apply(state, key, PaymentState::Settled, settle, audit)
         .await
         .map_err(anyhow_of)?;
     Ok(())

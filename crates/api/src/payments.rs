@@ -2,9 +2,10 @@
 //! signed payment notifications, and what follows a state change.
 
 use chrono::NaiveDate;
+use scrm_domain::DomainResult;
+pub use scrm_domain::payments::Outcome;
 use scrm_domain::payments::{Notification, PaymentState, signature_matches, signature_of};
-use scrm_domain::{DomainError, DomainResult};
-use scrm_persistence::payments::{Applied, Change, Payment};
+use scrm_persistence::payments::{Applied, Audit, Change, Payment, PaymentKey};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -97,91 +98,29 @@ pub fn provider(state: &AppState, code: &str) -> Box<dyn PaymentProvider> {
     }
 }
 
-/// What became of a notification, kept with it for audit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Applied,
-    /// Money arrived for an invoice that was void or already covered:
-    /// applied, and listed for reconciliation (a refund is due).
-    AppliedToVoid,
-    Overpaid,
-    Duplicate,
-    /// Valid, but it would move the payment backwards (an expiry after
-    /// a settlement): recorded and ignored.
-    NoChange,
-    Ignored,
-    Unmatched,
-    AmountMismatch,
-    BadSignature,
-    Malformed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Applied => "APPLIED",
-            Outcome::AppliedToVoid => "APPLIED_TO_VOID",
-            Outcome::Overpaid => "OVERPAID",
-            Outcome::Duplicate => "DUPLICATE",
-            Outcome::NoChange => "NO_CHANGE",
-            Outcome::Ignored => "IGNORED",
-            Outcome::Unmatched => "UNMATCHED",
-            Outcome::AmountMismatch => "AMOUNT_MISMATCH",
-            Outcome::BadSignature => "BAD_SIGNATURE",
-            Outcome::Malformed => "MALFORMED",
-        }
-    }
-
-    /// The HTTP status the provider gets: only a bad signature or a
-    /// malformed body is refused; everything else is acknowledged so the
-    /// provider stops retrying (it is in the reconciliation view).
-    pub fn http_status(self) -> u16 {
-        match self {
-            Outcome::BadSignature => 403,
-            Outcome::Malformed => 400,
-            _ => 200,
-        }
-    }
-}
-
 /// Verifies, matches and applies one notification, and records it.
 pub async fn handle_notification(state: &AppState, body: &[u8]) -> DomainResult<Outcome> {
-    let now = state.now();
     let text = String::from_utf8_lossy(body);
     let parsed: Option<Notification> = serde_json::from_slice(body)
         .ok()
         .filter(|n: &Notification| n.check_shape().is_ok());
     let Some(n) = parsed else {
-        state
-            .store
-            .record_notification(
-                "MIDTRANS",
-                (None, None, None),
-                Outcome::Malformed.as_str(),
-                None,
-                &text,
-                now,
-            )
-            .await?;
-        return Ok(Outcome::Malformed);
+        let audit = Audit {
+            provider: "MIDTRANS",
+            fields: (None, None, None),
+            body: &text,
+        };
+        return record(state, &audit, Outcome::Malformed, None).await;
     };
-    let (outcome, payment_id) = judge(state, &n).await?;
-    let fields = (
-        Some(n.order_id.as_str()),
-        Some(n.transaction_status.as_str()),
-        Some(n.gross_amount.as_str()),
-    );
-    state
-        .store
-        .record_notification("MIDTRANS", fields, outcome.as_str(), payment_id, &text, now)
-        .await?;
-    if outcome == Outcome::BadSignature {
-        tracing::warn!(order_id = %n.order_id, "payment notification with a wrong signature refused");
-    }
-    Ok(outcome)
-}
-
-async fn judge(state: &AppState, n: &Notification) -> DomainResult<(Outcome, Option<Uuid>)> {
+    let audit = Audit {
+        provider: "MIDTRANS",
+        fields: (
+            Some(n.order_id.as_str()),
+            Some(n.transaction_status.as_str()),
+            Some(n.gross_amount.as_str()),
+        ),
+        body: &text,
+    };
     let key = state
         .config
         .midtrans_server_key
@@ -189,83 +128,96 @@ async fn judge(state: &AppState, n: &Notification) -> DomainResult<(Outcome, Opt
         .unwrap_or_default();
     let expected = signature_of(&n.order_id, &n.status_code, &n.gross_amount, key);
     if key.is_empty() || !signature_matches(&expected, &n.signature_key) {
-        return Ok((Outcome::BadSignature, None));
+        tracing::warn!(order_id = %n.order_id, "payment notification with a wrong signature refused");
+        return record(state, &audit, Outcome::BadSignature, None).await;
     }
-    let Some(payment) = state.store.payment_by_order(&n.order_id).await? else {
-        return Ok((Outcome::Unmatched, None));
+    let (Some(next), Ok((gross, fee))) = (n.target_state(), n.amounts()) else {
+        // Nothing to apply; say whether it was for one of our payments.
+        let payment = state.store.payment_by_order(&n.order_id).await?;
+        let outcome = match (&payment, n.target_state()) {
+            (None, _) => Outcome::Unmatched,
+            (Some(_), None) => Outcome::Ignored,
+            (Some(_), Some(_)) => Outcome::AmountMismatch,
+        };
+        return record(state, &audit, outcome, payment.map(|p| p.id)).await;
     };
-    let Some(next) = n.target_state() else {
-        return Ok((Outcome::Ignored, Some(payment.id)));
-    };
-    let Ok((gross, fee)) = n.amounts() else {
-        return Ok((Outcome::AmountMismatch, Some(payment.id)));
-    };
-    if gross - fee != payment.amount_idr {
-        return Ok((Outcome::AmountMismatch, Some(payment.id)));
-    }
     let change = Change {
         gateway: Some((gross, fee)),
         provider_ref: n.transaction_id.as_deref(),
         amount: None,
     };
-    let outcome = apply(state, &payment, next, change).await?;
-    Ok((outcome, Some(payment.id)))
+    let target = PaymentKey::Order {
+        order_id: &n.order_id,
+        net_idr: gross - fee,
+    };
+    apply(state, target, next, change, audit).await
 }
 
-/// Moves a payment and tells the family's apps when it did.
+async fn record(
+    state: &AppState,
+    audit: &Audit<'_>,
+    outcome: Outcome,
+    payment_id: Option<Uuid>,
+) -> DomainResult<Outcome> {
+    state
+        .store
+        .record_notification(audit, outcome.as_str(), payment_id, state.now())
+        .await?;
+    Ok(outcome)
+}
+
+/// Moves a payment (the audit record goes in the same transaction),
+/// tells the family's apps when it moved, and otherwise says why not.
 pub async fn apply(
     state: &AppState,
-    payment: &Payment,
+    key: PaymentKey<'_>,
     next: PaymentState,
     change: Change<'_>,
+    audit: Audit<'_>,
 ) -> DomainResult<Outcome> {
     let applied = state
         .store
-        .apply_payment_state(payment.id, next, change, state.now())
+        .apply_payment_state(key, next, change, Some(audit), state.now())
         .await?;
-    match applied {
-        Applied::Moved {
-            invoice_paid,
-            invoice_void,
-            overpaid,
-        } => {
-            notify_family(state, payment.invoice_id, invoice_paid).await;
-            if invoice_void || overpaid {
-                tracing::warn!(payment_id = %payment.id, "money arrived for a void or covered invoice; see reconciliation");
-            }
-            Ok(match (invoice_void, overpaid) {
-                (true, _) => Outcome::AppliedToVoid,
-                (_, true) => Outcome::Overpaid,
-                _ => Outcome::Applied,
-            })
+    if let Applied::Moved {
+        payment_id,
+        invoice_id,
+        student_id,
+        invoice_paid,
+        invoice_void,
+        overpaid,
+    } = applied
+    {
+        notify_family(state, invoice_id, student_id, invoice_paid).await;
+        if invoice_void || overpaid {
+            tracing::warn!(%payment_id, "money arrived for a void or covered invoice; see reconciliation");
         }
-        Applied::Unchanged => {
-            let now = state
-                .store
-                .payment(payment.id)
-                .await?
-                .ok_or(DomainError::NotFound("payment"))?;
-            Ok(if now.state == next.as_str() {
-                Outcome::Duplicate
-            } else {
-                Outcome::NoChange
-            })
-        }
+        return Ok(Outcome::of_move(invoice_void, overpaid));
     }
+    let payment = match key {
+        PaymentKey::Id(id) => state.store.payment(id).await?,
+        PaymentKey::Order { order_id, .. } => state.store.payment_by_order(order_id).await?,
+    };
+    let outcome = match (&payment, key) {
+        (None, _) => Outcome::Unmatched,
+        (Some(p), PaymentKey::Order { net_idr, .. }) if p.amount_idr != net_idr => {
+            Outcome::AmountMismatch
+        }
+        (Some(p), _) if p.state == next.as_str() => Outcome::Duplicate,
+        _ => Outcome::NoChange,
+    };
+    record(state, &audit, outcome, payment.map(|p| p.id)).await
 }
 
 /// Pushes an invoice update to the student and their guardians.
-async fn notify_family(state: &AppState, invoice_id: Uuid, paid: bool) {
-    let Ok(Some(invoice)) = state.store.invoice(invoice_id).await else {
-        return;
+async fn notify_family(state: &AppState, invoice_id: Uuid, student_id: Uuid, paid: bool) {
+    let people = match state.store.family_accounts(student_id).await {
+        Ok(people) => people,
+        Err(err) => {
+            tracing::warn!(error = ?err, %invoice_id, "the family of a paid invoice could not be told");
+            return;
+        }
     };
-    let mut people: Vec<Uuid> = match state.store.guardians_of(invoice.student_id).await {
-        Ok(links) => links.into_iter().map(|g| g.guardian_id).collect(),
-        Err(_) => vec![],
-    };
-    if let Ok(Some(student)) = state.store.student(invoice.student_id).await {
-        people.extend(student.user_id);
-    }
     let topics = people.into_iter().map(user_topic).collect();
     let event = json!({ "kind": "invoice", "invoiceId": invoice_id, "paid": paid });
     crate::conversations::publish(state, topics, event);

@@ -103,6 +103,63 @@ impl PaymentState {
     }
 }
 
+/// What became of a notification, kept with it for audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Money arrived for an invoice that was void or already covered:
+    /// applied, and listed for reconciliation (a refund is due).
+    AppliedToVoid,
+    Overpaid,
+    Duplicate,
+    /// Valid, but it would move the payment backwards (an expiry after
+    /// a settlement): recorded and ignored.
+    NoChange,
+    Ignored,
+    Unmatched,
+    AmountMismatch,
+    BadSignature,
+    Malformed,
+}
+
+impl Outcome {
+    /// What a payment that moved comes to: money for a void or already
+    /// covered invoice is applied and goes to reconciliation.
+    pub fn of_move(invoice_void: bool, overpaid: bool) -> Outcome {
+        match (invoice_void, overpaid) {
+            (true, _) => Outcome::AppliedToVoid,
+            (_, true) => Outcome::Overpaid,
+            _ => Outcome::Applied,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "APPLIED",
+            Outcome::AppliedToVoid => "APPLIED_TO_VOID",
+            Outcome::Overpaid => "OVERPAID",
+            Outcome::Duplicate => "DUPLICATE",
+            Outcome::NoChange => "NO_CHANGE",
+            Outcome::Ignored => "IGNORED",
+            Outcome::Unmatched => "UNMATCHED",
+            Outcome::AmountMismatch => "AMOUNT_MISMATCH",
+            Outcome::BadSignature => "BAD_SIGNATURE",
+            Outcome::Malformed => "MALFORMED",
+        }
+    }
+
+    /// The HTTP status the provider gets: only a bad signature or a
+    /// malformed body is refused; everything else is acknowledged so the
+    /// provider stops retrying (it is in the reconciliation view).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Outcome::BadSignature => 403,
+            Outcome::Malformed => 400,
+            _ => 200,
+        }
+    }
+}
+
 /// Checks the amount a payment asks for against what is still due.
 pub fn check_payment_amount(amount: i64, due: i64) -> DomainResult<()> {
     if amount <= 0 {

@@ -255,6 +255,23 @@ impl Store {
         .await
     }
 
+    /// The accounts of a student and their guardians: whom to tell about
+    /// the student's invoices.
+    pub async fn family_accounts(&self, student_id: Uuid) -> DomainResult<Vec<Uuid>> {
+        #[derive(FromQueryResult)]
+        struct Account {
+            id: Uuid,
+        }
+        let found: Vec<Account> = all(
+            &self.db,
+            "SELECT guardian_id AS id FROM guardianships WHERE student_id = $1 \
+             UNION SELECT user_id AS id FROM students WHERE id = $1 AND user_id IS NOT NULL",
+            vec![student_id.into()],
+        )
+        .await?;
+        Ok(found.into_iter().map(|a| a.id).collect())
+    }
+
     pub async fn set_guardianship(
         &self,
         guardian_id: Uuid,

@@ -359,16 +359,10 @@ pub(crate) async fn next_number<C: ConnectionTrait>(db: &C, name: &str) -> Domai
     struct Value {
         value: i64,
     }
-    exec(
-        db,
-        "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
-        vec![name.into()],
-    )
-    .await
-    .map_err(db_err)?;
     let next: Option<Value> = one(
         db,
-        "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
+        "INSERT INTO counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
         vec![name.into()],
     )
     .await?;

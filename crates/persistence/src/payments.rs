@@ -5,9 +5,9 @@
 //! once or out of order, has its effect once.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use scrm_domain::payments::{InvoiceState, PaymentState, check_payment_amount};
+use scrm_domain::payments::{InvoiceState, Outcome, PaymentState, check_payment_amount};
 use scrm_domain::{DomainError, DomainResult};
-use sea_orm::{FromQueryResult, SqlErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, SqlErr, TransactionTrait};
 use uuid::Uuid;
 
 use crate::Store;
@@ -61,6 +61,29 @@ pub struct Change<'a> {
     pub amount: Option<i64>,
 }
 
+/// Which payment a state change is for.
+#[derive(Debug, Clone, Copy)]
+pub enum PaymentKey<'a> {
+    Id(Uuid),
+    /// A provider's notification: the payment with this order id, when
+    /// it asks for exactly `net_idr` (what arrived less the fee).
+    Order {
+        order_id: &'a str,
+        net_idr: i64,
+    },
+}
+
+/// A notification or command to keep with what became of it; written
+/// in the transaction that moves the payment, so the record and the
+/// effect stand or fall together.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'a> {
+    pub provider: &'a str,
+    /// Order id, transaction status and gross amount as received.
+    pub fields: (Option<&'a str>, Option<&'a str>, Option<&'a str>),
+    pub body: &'a str,
+}
+
 /// What a state change did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
@@ -68,12 +91,38 @@ pub enum Applied {
     /// `invoice_void` and `overpaid` when money arrived for an invoice
     /// that was void or already covered (both go to reconciliation).
     Moved {
+        payment_id: Uuid,
+        invoice_id: Uuid,
+        student_id: Uuid,
         invoice_paid: bool,
         invoice_void: bool,
         overpaid: bool,
     },
-    /// The payment was already there or further along: nothing changed.
+    /// No payment matched, or it was already there or further along:
+    /// nothing changed.
     Unchanged,
+}
+
+impl Applied {
+    pub fn outcome(&self) -> Option<Outcome> {
+        match *self {
+            Applied::Moved {
+                invoice_void,
+                overpaid,
+                ..
+            } => Some(Outcome::of_move(invoice_void, overpaid)),
+            Applied::Unchanged => None,
+        }
+    }
+}
+
+/// The payment row a state change moved.
+#[derive(FromQueryResult)]
+struct Moved {
+    id: Uuid,
+    invoice_id: Uuid,
+    amount_idr: i64,
+    early: bool,
 }
 
 #[derive(Debug, Clone, FromQueryResult)]
@@ -231,97 +280,53 @@ impl Store {
 
     /// Moves a payment to `next` if that is forward; settling adds the
     /// payment to its invoice, marks it paid when covered and gives it a
-    /// receipt number, all in one transaction.
+    /// receipt number, all in one transaction, with `audit` written in it
+    /// when the payment moved.
     pub async fn apply_payment_state(
         &self,
-        payment_id: Uuid,
+        key: PaymentKey<'_>,
         next: PaymentState,
         change: Change<'_>,
+        audit: Option<Audit<'_>>,
         now: DateTime<Utc>,
     ) -> DomainResult<Applied> {
-        let Change {
-            gateway,
-            provider_ref,
-            amount,
-        } = change;
-        let from: Vec<String> = PaymentState::predecessors(next)
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect();
-        if from.is_empty() {
+        if PaymentState::predecessors(next).is_empty() {
             return Ok(Applied::Unchanged);
         }
-        let settled = next == PaymentState::Settled;
         let tx = self.db.begin().await.map_err(db_err)?;
-        let moved = exec(
-            &tx,
-            &format!(
-                "UPDATE payments SET state = $2, settled_at = CASE WHEN $3 THEN $4 ELSE settled_at END, \
-                 gateway_amount_idr = COALESCE($5, gateway_amount_idr), fee_idr = COALESCE($6, fee_idr), \
-                 provider_ref = COALESCE($7, provider_ref), amount_idr = COALESCE($8, amount_idr) \
-                 WHERE id = $1 AND state IN ({}) AND ($8 IS NULL OR amount_idr >= $8)",
-                from.join(", ")
-            ),
-            vec![
-                payment_id.into(),
-                next.as_str().into(),
-                settled.into(),
-                now.into(),
-                gateway.map(|g| g.0).into(),
-                gateway.map(|g| g.1).into(),
-                provider_ref.into(),
-                amount.into(),
-            ],
-        )
-        .await
-        .map_err(db_err)?;
-        if moved == 0 {
+        let Some(payment) = move_payment(&tx, key, next, change, now).await? else {
             return Ok(Applied::Unchanged);
-        }
-        let outcome = if settled {
-            settle_invoice(&tx, payment_id, now).await?
+        };
+        let applied = if next == PaymentState::Settled {
+            settle_invoice(&tx, &payment, now).await?
         } else {
+            let student_id = student_of(&tx, payment.invoice_id).await?;
             Applied::Moved {
+                payment_id: payment.id,
+                invoice_id: payment.invoice_id,
+                student_id,
                 invoice_paid: false,
                 invoice_void: false,
                 overpaid: false,
             }
         };
+        if let (Some(audit), Some(outcome)) = (audit, applied.outcome()) {
+            insert_notification(&tx, &audit, outcome.as_str(), Some(payment.id), now).await?;
+        }
         tx.commit().await.map_err(db_err)?;
-        Ok(outcome)
+        Ok(applied)
     }
 
-    /// Keeps every notification received, with what became of it.
+    /// Keeps a notification with what became of it, when it moved no
+    /// payment (those are kept by [`Store::apply_payment_state`]).
     pub async fn record_notification(
         &self,
-        provider: &str,
-        fields: (Option<&str>, Option<&str>, Option<&str>),
+        audit: &Audit<'_>,
         outcome: &str,
         payment_id: Option<Uuid>,
-        body: &str,
         now: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let (order_id, status, gross) = fields;
-        let clip = |s: Option<&str>| s.map(|s| s.chars().take(128).collect::<String>());
-        exec(
-            &self.db,
-            "INSERT INTO payment_notifications (id, received_at, provider, order_id, transaction_status, \
-             gross_amount, outcome, payment_id, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            vec![
-                Uuid::now_v7().into(),
-                now.into(),
-                provider.into(),
-                clip(order_id).into(),
-                clip(status).into(),
-                clip(gross).into(),
-                outcome.into(),
-                payment_id.into(),
-                body.chars().take(8_192).collect::<String>().into(),
-            ],
-        )
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        insert_notification(&self.db, audit, outcome, payment_id, now).await
     }
 
     /// Notifications, newest first; `problems_only` keeps those that
@@ -344,43 +349,85 @@ impl Store {
     }
 }
 
-/// Adds a settled payment to its invoice.
+/// Moves the payment `key` names forward to `next`, if it may go there.
+async fn move_payment(
+    tx: &sea_orm::DatabaseTransaction,
+    key: PaymentKey<'_>,
+    next: PaymentState,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<Moved>> {
+    let from: Vec<String> = PaymentState::predecessors(next)
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let (which, key_values): (&str, Vec<sea_orm::Value>) = match key {
+        PaymentKey::Id(id) => ("id = $8", vec![id.into()]),
+        PaymentKey::Order { order_id, net_idr } => (
+            "order_id = $8 AND amount_idr = $9",
+            vec![order_id.into(), net_idr.into()],
+        ),
+    };
+    let Change {
+        gateway,
+        provider_ref,
+        amount,
+    } = change;
+    let mut values: Vec<sea_orm::Value> = vec![
+        next.as_str().into(),
+        (next == PaymentState::Settled).into(),
+        now.into(),
+        gateway.map(|g| g.0).into(),
+        gateway.map(|g| g.1).into(),
+        provider_ref.into(),
+        amount.into(),
+    ];
+    values.extend(key_values);
+    let sql = format!(
+        "UPDATE payments SET state = $1, settled_at = CASE WHEN $2 THEN $3 ELSE settled_at END, \
+         gateway_amount_idr = COALESCE($4, gateway_amount_idr), fee_idr = COALESCE($5, fee_idr), \
+         provider_ref = COALESCE($6, provider_ref), amount_idr = COALESCE($7, amount_idr) \
+         WHERE {which} AND state IN ({}) AND ($7 IS NULL OR amount_idr >= $7) \
+         RETURNING id, invoice_id, amount_idr, early",
+        from.join(", ")
+    );
+    one(tx, &sql, values).await
+}
+
+/// Adds a settled payment to its invoice: one update that gives back
+/// the invoice, and one more when its state changes.
 async fn settle_invoice(
     tx: &sea_orm::DatabaseTransaction,
-    payment_id: Uuid,
+    payment: &Moved,
     now: DateTime<Utc>,
 ) -> DomainResult<Applied> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        invoice_id: Uuid,
-        amount_idr: i64,
-        early: bool,
-    }
-    let payment: Row = one(
+    let mut invoice: Invoice = one(
         tx,
-        "SELECT invoice_id, amount_idr, early FROM payments WHERE id = $1",
-        vec![payment_id.into()],
-    )
-    .await?
-    .ok_or(DomainError::NotFound("payment"))?;
-    let before = invoice_in(tx, payment.invoice_id).await?;
-    if payment.early && before.paid_idr == 0 {
-        grant_early_discount(tx, &before).await?;
-    }
-    exec(
-        tx,
-        "UPDATE invoices SET paid_idr = paid_idr + $2 WHERE id = $1",
+        &format!(
+            "UPDATE invoices SET paid_idr = paid_idr + $2 WHERE id = $1 RETURNING {}",
+            INVOICE_COLUMNS.replace("i.", "")
+        ),
         vec![payment.invoice_id.into(), payment.amount_idr.into()],
     )
-    .await
-    .map_err(db_err)?;
-    let invoice = invoice_in(tx, payment.invoice_id).await?;
+    .await?
+    .ok_or(DomainError::NotFound("invoice"))?;
+    let moved = |invoice: &Invoice, invoice_paid, invoice_void, overpaid| Applied::Moved {
+        payment_id: payment.id,
+        invoice_id: invoice.id,
+        student_id: invoice.student_id,
+        invoice_paid,
+        invoice_void,
+        overpaid,
+    };
+    let was_paid = invoice.state == InvoiceState::Paid.as_str();
     if invoice.state == InvoiceState::Void.as_str() {
-        return Ok(Applied::Moved {
-            invoice_paid: false,
-            invoice_void: true,
-            overpaid: false,
-        });
+        return Ok(moved(&invoice, false, true, false));
+    }
+    if payment.early
+        && invoice.paid_idr == payment.amount_idr
+        && grant_early_discount(tx, &invoice).await?
+    {
+        invoice = invoice_in(tx, invoice.id).await?;
     }
     let overpaid = invoice.paid_idr > invoice.total_idr;
     let state = InvoiceState::from_amounts(invoice.paid_idr, invoice.total_idr);
@@ -394,19 +441,62 @@ async fn settle_invoice(
     } else {
         None
     };
-    exec(
+    if state.as_str() != invoice.state || receipt.is_some() {
+        exec(
+            tx,
+            "UPDATE invoices SET state = $2, paid_at = CASE WHEN $3 THEN COALESCE(paid_at, $4) ELSE paid_at END, \
+             receipt_number = COALESCE(receipt_number, $5) WHERE id = $1",
+            vec![invoice.id.into(), state.as_str().into(), paid.into(), now.into(), receipt.into()],
+        )
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(moved(&invoice, paid && !was_paid, false, overpaid))
+}
+
+async fn student_of(tx: &sea_orm::DatabaseTransaction, invoice_id: Uuid) -> DomainResult<Uuid> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        student_id: Uuid,
+    }
+    one::<Row, _>(
         tx,
-        "UPDATE invoices SET state = $2, paid_at = CASE WHEN $3 THEN COALESCE(paid_at, $4) ELSE paid_at END, \
-         receipt_number = COALESCE(receipt_number, $5) WHERE id = $1",
-        vec![invoice.id.into(), state.as_str().into(), paid.into(), now.into(), receipt.into()],
+        "SELECT student_id FROM invoices WHERE id = $1",
+        vec![invoice_id.into()],
+    )
+    .await?
+    .map(|row| row.student_id)
+    .ok_or(DomainError::NotFound("invoice"))
+}
+
+async fn insert_notification<C: ConnectionTrait>(
+    db: &C,
+    audit: &Audit<'_>,
+    outcome: &str,
+    payment_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let (order_id, status, gross) = audit.fields;
+    let clip = |s: Option<&str>| s.map(|s| s.chars().take(128).collect::<String>());
+    exec(
+        db,
+        "INSERT INTO payment_notifications (id, received_at, provider, order_id, transaction_status, \
+         gross_amount, outcome, payment_id, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            Uuid::now_v7().into(),
+            now.into(),
+            audit.provider.into(),
+            clip(order_id).into(),
+            clip(status).into(),
+            clip(gross).into(),
+            outcome.into(),
+            payment_id.into(),
+            audit.body.chars().take(8_192).collect::<String>().into(),
+        ],
     )
     .await
     .map_err(db_err)?;
-    Ok(Applied::Moved {
-        invoice_paid: paid && before.state != InvoiceState::Paid.as_str(),
-        invoice_void: false,
-        overpaid,
-    })
+    Ok(())
 }
 
 async fn invoice_in(tx: &sea_orm::DatabaseTransaction, id: Uuid) -> DomainResult<Invoice> {

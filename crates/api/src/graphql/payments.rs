@@ -13,7 +13,7 @@ use scrm_domain::payments::{
 };
 use scrm_domain::policy::{Action, authorize};
 use scrm_persistence::invoices::{BillingTarget, Invoice, InvoiceFilter, NewCoupon, NewInvoice};
-use scrm_persistence::payments::{Change, NewPayment};
+use scrm_persistence::payments::{Audit, Change, NewPayment, Payment, PaymentKey};
 use uuid::Uuid;
 
 use super::directory::ClassNode;
@@ -579,8 +579,16 @@ impl PaymentMutation {
             provider_ref: Some("sandbox"),
             amount: None,
         };
-        let result = apply(state, &payment, next, change).await.gql()?;
-        record_command(state, &payment, next, result).await?;
+        let body = command_body(&payment, next);
+        apply(
+            state,
+            PaymentKey::Id(payment.id),
+            next,
+            change,
+            command_audit(&payment, next, &body),
+        )
+        .await
+        .gql()?;
         let now = state.store.payment(payment_id).await.found("payment")?;
         Ok(PaymentNode(now))
     }
@@ -615,7 +623,10 @@ impl PaymentMutation {
             provider_ref: None,
             amount: Some(received_amount_idr),
         };
-        let result = apply(state, &payment, PaymentState::Settled, change)
+        let next = PaymentState::Settled;
+        let body = command_body(&payment, next);
+        let audit = command_audit(&payment, next, &body);
+        let result = apply(state, PaymentKey::Id(payment.id), next, change, audit)
             .await
             .gql()?;
         if matches!(result, Outcome::Duplicate | Outcome::NoChange) {
@@ -624,7 +635,6 @@ impl PaymentMutation {
                 "this payment was already confirmed or closed",
             )));
         }
-        record_command(state, &payment, PaymentState::Settled, result).await?;
         let now = state.store.payment(payment_id).await.found("payment")?;
         Ok(PaymentNode(now))
     }
@@ -642,27 +652,16 @@ fn expected_due(invoice: &Invoice, today: NaiveDate) -> i64 {
 
 /// Commands from the sandbox and from finance are kept beside the
 /// providers' notifications, so the audit trail is complete.
-async fn record_command(
-    state: &AppState,
-    payment: &scrm_persistence::payments::Payment,
-    next: PaymentState,
-    result: Outcome,
-) -> async_graphql::Result<()> {
-    let body =
-        serde_json::json!({ "command": next.as_str(), "orderId": payment.order_id }).to_string();
-    let fields = (Some(payment.order_id.as_str()), Some(next.as_str()), None);
-    state
-        .store
-        .record_notification(
-            &payment.provider,
-            fields,
-            result.as_str(),
-            Some(payment.id),
-            &body,
-            state.now(),
-        )
-        .await
-        .gql()
+fn command_body(payment: &Payment, next: PaymentState) -> String {
+    serde_json::json!({ "command": next.as_str(), "orderId": payment.order_id }).to_string()
+}
+
+fn command_audit<'a>(payment: &'a Payment, next: PaymentState, body: &'a str) -> Audit<'a> {
+    Audit {
+        provider: &payment.provider,
+        fields: (Some(payment.order_id.as_str()), Some(next.as_str()), None),
+        body,
+    }
 }
 
 /// Turns the issue request into invoices, one per student.
