@@ -14,6 +14,7 @@ mod m0003_conversations;
 mod m0004_payments;
 mod m0005_ratings;
 mod m0006_early_payment;
+mod m0007_members_version;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_payments::Migration),
             Box::new(m0005_ratings::Migration),
             Box::new(m0006_early_payment::Migration),
+            Box::new(m0007_members_version::Migration),
         ]
     }
 }

@@ -329,3 +329,55 @@ async fn no_message_is_lost_when_redis_stops_and_comes_back() -> Result<()> {
     assert_eq!(next_posted(&mut ws, "1").await?.1, "sesudah");
     Ok(())
 }
+
+#[tokio::test]
+async fn subscribers_are_given_a_new_message_without_reading_it_back() -> Result<()> {
+    const LISTENERS: usize = 20;
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    let thread = direct(&app, &school.ayu_parent, &school.teacher).await?;
+    let store = &app.state.store;
+    let before = store.statements_run();
+    send(&app, &school.ayu_parent, &thread, "r-0", "tanpa pendengar").await?;
+    let alone = store.statements_run() - before;
+    let mut ws = app.ws(school.teacher.token()).await?;
+    let query =
+        "subscription($t: ID!) { threadEvents(threadId: $t) { kind seq message { body } } }";
+    for i in 0..LISTENERS {
+        ws.subscribe(&i.to_string(), query, json!({ "t": thread }))
+            .await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let before = store.statements_run();
+    send(
+        &app,
+        &school.ayu_parent,
+        &thread,
+        "r-1",
+        "dua puluh pendengar",
+    )
+    .await?;
+    // Frames of the twenty subscriptions come in any order.
+    let mut bodies = std::collections::BTreeMap::new();
+    while bodies.len() < LISTENERS {
+        match ws.next_within(Duration::from_secs(10)).await? {
+            Some(Frame::Message(m)) if m["type"] == "next" => {
+                let body = m["payload"]["data"]["threadEvents"]["message"]["body"].clone();
+                bodies.insert(m["id"].as_str().unwrap_or_default().to_owned(), body);
+            }
+            other => anyhow::bail!("{} of {LISTENERS} heard, then {other:?}", bodies.len()),
+        }
+    }
+    let heard = store.statements_run() - before;
+
+    assert!(
+        bodies.values().all(|b| b == "dua puluh pendengar"),
+        "{bodies:?}"
+    );
+    assert!(
+        heard < alone + LISTENERS as u64 / 2,
+        "a send heard by {LISTENERS} subscriptions ran {heard} statements, alone {alone}"
+    );
+    Ok(())
+}

@@ -1,7 +1,8 @@
 //! Live updates under faults: an event is never ahead of the database
 //! (BC-27), the Redis bus survives losing its pub/sub connection
 //! (BC-05), a completed subscription leaves Redis (BC-01), and a member
-//! removed while events were lost hears nothing more of the thread.
+//! removed while events were lost hears nothing more of the thread, nor
+//! one whose removal's own event never went out.
 
 use std::time::Duration;
 
@@ -185,6 +186,54 @@ async fn a_member_removed_while_events_are_lost_hears_nothing_more_of_the_thread
         }
     }
 
+    let kinds: Vec<&Value> = heard.iter().map(|d| &d["threadEvents"]["kind"]).collect();
+    assert_eq!(kinds, vec!["MEMBER_REMOVED"], "heard {heard:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_member_whose_removal_was_never_announced_is_shown_no_later_message() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    let (ayu, bima, citra) = (
+        &school.ayu_parent,
+        &school.bima_parent,
+        &school.citra_parent,
+    );
+    let thread = group(&app, ayu, &[bima, citra]).await?;
+    let mut ws = app.ws(citra.token()).await?;
+    subscribe(&mut ws, "1", &thread, None).await?;
+    send(&app, ayu, &thread, "g-0", "sebelum").await?;
+    assert_eq!(next_posted(&mut ws, "1").await?.1, "sebelum");
+
+    // Taken out in the store alone: no MEMBER_REMOVED event is published,
+    // as when the bus drops it. The next message's event carries the
+    // thread's members_version, which tells the stream to look again.
+    let removed = app
+        .state
+        .store
+        .remove_member(
+            thread.parse()?,
+            citra.user_id.parse()?,
+            true,
+            chrono::Utc::now(),
+        )
+        .await?;
+    send(&app, ayu, &thread, "g-1", "rahasia sesudah dikeluarkan").await?;
+    let mut heard = vec![];
+    loop {
+        match ws.next_within(Duration::from_secs(10)).await? {
+            Some(Frame::Message(m)) if m["type"] == "next" => {
+                heard.push(m["payload"]["data"].clone())
+            }
+            Some(Frame::Message(m)) => {
+                break assert_eq!(m, json!({ "type": "complete", "id": "1" }));
+            }
+            other => anyhow::bail!("the stream did not end ({other:?}) after {heard:?}"),
+        }
+    }
+
+    assert!(removed);
     let kinds: Vec<&Value> = heard.iter().map(|d| &d["threadEvents"]["kind"]).collect();
     assert_eq!(kinds, vec!["MEMBER_REMOVED"], "heard {heard:?}");
     Ok(())

@@ -331,7 +331,18 @@ pub async fn after_send(
     viewer: &Viewer,
     thread: &Thread,
     message: &Message,
+    members_version: i64,
 ) -> DomainResult<Option<DateTime<Utc>>> {
+    // The message travels with its event, so subscribers need not read
+    // it back; it leaves before the office-hours bookkeeping below.
+    let posted = json!({
+        "kind": "message.posted",
+        "id": message.id,
+        "seq": message.seq,
+        "membersVersion": members_version,
+        "message": message,
+    });
+    publish(state, vec![thread_topic(thread.id)], posted);
     let members = state.store.members_of(&[thread.id]).await?;
     let mut immediate = vec![];
     let mut expected: Option<DateTime<Utc>> = None;
@@ -387,9 +398,7 @@ pub async fn after_send(
         .await;
     }
     immediate.push(user_topic(viewer.id()));
-    let posted = json!({ "kind": "message.posted", "id": message.id, "seq": message.seq });
     let inbox = json!({ "kind": "inbox", "threadId": thread.id });
-    publish(state, vec![thread_topic(thread.id)], posted);
     publish(state, immediate, inbox);
     Ok(expected)
 }

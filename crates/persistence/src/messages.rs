@@ -10,7 +10,8 @@ use crate::Store;
 use crate::error::db_err;
 use crate::sql::{all, exec, one, placeholders};
 
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: Uuid,
     pub thread_id: Uuid,
@@ -52,7 +53,9 @@ pub struct NewMessage {
 /// How a send ended: stored now, or stored by an earlier try.
 #[derive(Debug)]
 pub enum Sent {
-    New(Message),
+    /// With the thread's `members_version` as the message was stored:
+    /// whoever was a member at that version was one when it was sent.
+    New(Message, i64),
     Repeated(Message),
 }
 
@@ -75,7 +78,7 @@ impl Store {
             return repeat_of(earlier, &new);
         }
         match self.insert_message(&new, now).await {
-            Ok(message) => Ok(Sent::New(message)),
+            Ok((message, members_version)) => Ok(Sent::New(message, members_version)),
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                 // A concurrent try with the same client id won the race.
                 let earlier = self
@@ -93,15 +96,17 @@ impl Store {
         &self,
         new: &NewMessage,
         now: DateTime<Utc>,
-    ) -> Result<Message, sea_orm::DbErr> {
+    ) -> Result<(Message, i64), sea_orm::DbErr> {
         #[derive(FromQueryResult)]
         struct Seq {
             last_seq: i64,
+            members_version: i64,
         }
         let tx = self.db.begin().await?;
         let seq = Seq::find_by_statement(crate::sql::stmt(
             tx.get_database_backend(),
-            "UPDATE threads SET last_seq = last_seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING last_seq",
+            "UPDATE threads SET last_seq = last_seq + 1, last_activity_at = $2 WHERE id = $1 \
+             RETURNING last_seq, members_version",
             vec![new.thread_id.into(), now.into()],
         ))
         .one(&tx)
@@ -139,7 +144,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(Message {
+        let message = Message {
             id,
             thread_id: new.thread_id,
             seq: seq.last_seq,
@@ -152,7 +157,8 @@ impl Store {
             edited_at: None,
             deleted_at: None,
             hidden_at: None,
-        })
+        };
+        Ok((message, seq.members_version))
     }
 
     async fn message_by_client_id(

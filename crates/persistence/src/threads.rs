@@ -27,11 +27,13 @@ pub struct Thread {
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Grows with every removal of a member: see `Sent::New`.
+    pub members_version: i64,
 }
 
 pub(crate) const THREAD_COLUMNS: &str = "t.id, t.kind, t.title, t.class_id, t.announcement_id, \
      t.last_seq, t.last_activity_at, t.support_status, t.requester_id, t.assignee_id, \
-     t.first_response_at, t.resolved_at, t.created_at";
+     t.first_response_at, t.resolved_at, t.created_at, t.members_version";
 
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Member {
@@ -230,8 +232,9 @@ impl Store {
         by_moderator: bool,
         now: DateTime<Utc>,
     ) -> DomainResult<bool> {
+        let tx = self.db.begin().await.map_err(db_err)?;
         let hit = exec(
-            &self.db,
+            &tx,
             "UPDATE thread_members SET removed_at = $3, \
              role = CASE WHEN $4 THEN 'REMOVED' ELSE role END \
              WHERE thread_id = $1 AND user_id = $2 AND removed_at IS NULL",
@@ -244,6 +247,10 @@ impl Store {
         )
         .await
         .map_err(db_err)?;
+        if hit > 0 {
+            members_changed(&tx, thread_id).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
         Ok(hit == 1)
     }
 
@@ -381,8 +388,9 @@ impl Store {
         )
         .await
         .map_err(db_err)?;
-        exec(
-            &self.db,
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let removed = exec(
+            &tx,
             "UPDATE thread_members SET removed_at = $3 WHERE thread_id = $1 AND removed_at IS NULL \
              AND user_id NOT IN (SELECT teacher_id FROM class_teachers WHERE class_id = $2) \
              AND user_id NOT IN (SELECT g.guardian_id FROM guardianships g \
@@ -391,6 +399,10 @@ impl Store {
         )
         .await
         .map_err(db_err)?;
+        if removed > 0 {
+            members_changed(&tx, thread.id).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
         Ok(thread)
     }
 
@@ -485,4 +497,16 @@ impl Store {
         .await?;
         Ok(n > 0)
     }
+}
+
+/// Counts a removal, in the transaction that made it.
+async fn members_changed(tx: &sea_orm::DatabaseTransaction, thread_id: Uuid) -> DomainResult<()> {
+    exec(
+        tx,
+        "UPDATE threads SET members_version = members_version + 1 WHERE id = $1",
+        vec![thread_id.into()],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }

@@ -253,8 +253,8 @@ impl ConversationMutation {
             mentions: mention_ids,
         };
         match state.store.send_message(new, state.now()).await.gql()? {
-            Sent::New(message) => {
-                let expected = conv::after_send(state, viewer, &thread, &message)
+            Sent::New(message, members_version) => {
+                let expected = conv::after_send(state, viewer, &thread, &message, members_version)
                     .await
                     .gql()?;
                 Ok(MessageNode {

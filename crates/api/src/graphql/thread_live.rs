@@ -75,18 +75,24 @@ impl ConversationSubscription {
         sub.ready().await;
         // A seq from the future (a stale client, a restored database)
         // counts as "now", so the stream does not wait for it.
-        let mut last = after_seq
+        let last = after_seq
             .unwrap_or(thread.last_seq)
             .clamp(0, thread.last_seq);
+        let mut seen = Seen {
+            last,
+            members_version: thread.members_version,
+        };
         Ok(spawn_stream(move |tx| async move {
-            if !catch_up(&state, &viewer, thread_id, &mut last, &tx).await {
+            if !catch_up(&state, &viewer, thread_id, &mut seen.last, &tx).await {
                 return;
             }
             while let Some(delivery) = sub.recv().await {
                 let keep_going = match delivery {
-                    Delivery::Resync => catch_up(&state, &viewer, thread_id, &mut last, &tx).await,
+                    Delivery::Resync => {
+                        catch_up(&state, &viewer, thread_id, &mut seen.last, &tx).await
+                    }
                     Delivery::Event(event) => {
-                        on_event(&state, &viewer, thread_id, &event, &mut last, &tx).await
+                        on_event(&state, &viewer, thread_id, &event, &mut seen, &tx).await
                     }
                 };
                 if !keep_going {
@@ -219,14 +225,23 @@ fn removed(thread_id: Uuid, user_id: Uuid) -> ThreadEvent {
     }
 }
 
+/// Where a subscriber of a thread stands.
+struct Seen {
+    /// The last seq it was sent.
+    last: i64,
+    /// The thread's `members_version` when membership was last checked.
+    members_version: i64,
+}
+
 async fn on_event(
     state: &AppState,
     viewer: &Viewer,
     thread_id: Uuid,
     event: &Value,
-    last: &mut i64,
+    seen: &mut Seen,
     tx: &Sender<ThreadEvent>,
 ) -> bool {
+    let last = &mut seen.last;
     let kind = event["kind"].as_str().unwrap_or_default();
     let user_id = event["userId"]
         .as_str()
@@ -240,8 +255,26 @@ async fn on_event(
         status: None,
     };
     let out = match kind {
-        "message.posted" if event["seq"].as_i64().is_some_and(|s| s > *last) => {
-            return catch_up(state, viewer, thread_id, last, tx).await;
+        "message.posted" => {
+            let seq = event["seq"].as_i64().unwrap_or(i64::MAX);
+            if seq <= *last {
+                return true;
+            }
+            // The next message, carried by its event: shown without a
+            // read unless a member was removed since the last check.
+            let carried = serde_json::from_value::<Message>(event["message"].clone()).ok();
+            let version = event["membersVersion"].as_i64();
+            let (Some(message), Some(version), true) = (carried, version, seq == *last + 1) else {
+                return catch_up(state, viewer, thread_id, last, tx).await;
+            };
+            if version != seen.members_version {
+                if !still_member(state, viewer, thread_id, tx).await {
+                    return false;
+                }
+                seen.members_version = seen.members_version.max(version);
+            }
+            seen.last = seq;
+            posted(message)
         }
         "message.edited" | "message.deleted" | "message.hidden" | "reaction" => {
             let Some(message) = load(state, viewer, event).await else {
