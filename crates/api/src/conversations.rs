@@ -2,6 +2,8 @@
 //! who may read and write in it, and what happens after a message is
 //! committed (events on the bus, notices deferred to office hours).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use scrm_domain::conversation::{
     ConversationRules, MAX_GROUP_MEMBERS, MemberRole, OfficeHours, Pair, ThreadKind,
@@ -276,15 +278,15 @@ pub async fn membership(
     thread_id: Uuid,
 ) -> DomainResult<(Thread, Member)> {
     let store = &state.store;
-    let thread = store
-        .thread(thread_id)
+    let (thread, member) = store
+        .thread_and_member(thread_id, viewer.id())
         .await?
         .ok_or(DomainError::NotFound("thread"))?;
-    if let Some(member) = store.member(thread_id, viewer.id()).await?
-        && member.is_active()
-    {
-        return Ok((thread, member));
-    }
+    let removed = match member {
+        Some(member) if member.is_active() => return Ok((thread, member)),
+        Some(_) => true,
+        None => false,
+    };
     let joins = match ThreadKind::parse(&thread.kind) {
         Some(ThreadKind::Support) => is_school(viewer),
         Some(ThreadKind::Announcement) => match thread.announcement_id {
@@ -296,10 +298,6 @@ pub async fn membership(
         },
         _ => false,
     };
-    let removed = store
-        .member(thread_id, viewer.id())
-        .await?
-        .is_some_and(|m| !m.is_active());
     if !joins || (removed && !is_school(viewer)) {
         return Err(DomainError::NotFound("thread"));
     }
@@ -343,37 +341,32 @@ pub async fn after_send(
         "message": message,
     });
     publish(state, vec![thread_topic(thread.id)], posted);
-    let members = state.store.members_of(&[thread.id]).await?;
+    // Members and their roles in one read; only teachers keep office
+    // hours, and the school's own messages are never held back.
+    let members = state.store.members_with_roles(thread.id).await?;
+    let from_school = is_school(viewer) || viewer.actor.has(Role::Teacher);
+    let teachers: Vec<Uuid> = members
+        .iter()
+        .filter(|(id, roles)| *id != viewer.id() && roles.contains(&Role::Teacher))
+        .map(|(id, _)| *id)
+        .collect();
+    let hours = if from_school {
+        HashMap::new()
+    } else {
+        state.store.office_hours_of(&teachers).await?
+    };
     let mut immediate = vec![];
     let mut expected: Option<DateTime<Utc>> = None;
-    let from_school = is_school(viewer) || viewer.actor.has(Role::Teacher);
-    // The members' roles in one read: only teachers have office hours.
-    let others: Vec<Uuid> = members
-        .iter()
-        .map(|m| m.user_id)
-        .filter(|u| *u != viewer.id())
-        .collect();
-    let teachers: Vec<Uuid> = if from_school {
-        vec![]
-    } else {
-        let people = state.store.users(&others).await?;
-        people
-            .into_iter()
-            .filter(|u| u.roles.contains(&Role::Teacher))
-            .map(|u| u.id)
-            .collect()
-    };
-    for member in members.iter().filter(|m| m.user_id != viewer.id()) {
-        let teacher = teachers.contains(&member.user_id);
-        match away_until(state, member.user_id, message.created_at, teacher).await? {
+    for (member, _) in members.iter().filter(|(id, _)| *id != viewer.id()) {
+        let away = (teachers.contains(member) && !from_school)
+            .then(|| away_until(state, hours.get(member), message.created_at))
+            .flatten();
+        match away {
             Some(opens) => {
-                state
-                    .store
-                    .defer_notice(member.user_id, thread.id, opens)
-                    .await?;
+                state.store.defer_notice(*member, thread.id, opens).await?;
                 expected = Some(expected.map_or(opens, |e| e.min(opens)));
             }
-            None => immediate.push(user_topic(member.user_id)),
+            None => immediate.push(user_topic(*member)),
         }
     }
     let support = ThreadKind::parse(&thread.kind) == Some(ThreadKind::Support);
@@ -403,29 +396,21 @@ pub async fn after_send(
     Ok(expected)
 }
 
-/// When a teacher is outside their office hours, the next opening; for
-/// anyone else (and for messages from the school's own people, which
-/// are never held back) `None`.
-async fn away_until(
+/// When a teacher with these office hours (the default ones when they
+/// set none) is away at `at`, the next opening.
+fn away_until(
     state: &AppState,
-    user_id: Uuid,
+    hours: Option<&OfficeHours>,
     at: DateTime<Utc>,
-    teacher: bool,
-) -> DomainResult<Option<DateTime<Utc>>> {
-    if !teacher {
-        return Ok(None);
-    }
-    let hours = state
-        .store
-        .office_hours(user_id)
-        .await?
-        .unwrap_or_else(OfficeHours::default);
+) -> Option<DateTime<Utc>> {
+    let default = OfficeHours::default();
+    let hours = hours.unwrap_or(&default);
     let tz = state.clock.tz;
-    Ok(if hours.is_open(at, tz) {
+    if hours.is_open(at, tz) {
         None
     } else {
         hours.next_open(at, tz)
-    })
+    }
 }
 
 /// Publishes in the background: the change is committed already, and a

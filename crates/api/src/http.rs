@@ -46,10 +46,11 @@ pub struct Http {
 /// The viewer behind an access token whose session is still live.
 pub async fn viewer_from_token(state: &AppState, token: &str) -> Option<(Viewer, DateTime<Utc>)> {
     let claims = state.keys.verify(token)?;
-    if !state.store.session_is_live(claims.sid).await.ok()? {
-        return None;
-    }
-    let user = state.store.user(claims.sub).await.ok()??;
+    let user = state
+        .store
+        .session_user(claims.sid, claims.sub)
+        .await
+        .ok()??;
     let viewer = Viewer {
         actor: Actor {
             user_id: user.id,

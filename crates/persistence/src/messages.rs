@@ -71,16 +71,11 @@ impl Store {
     /// same text gives the stored message back; the same client id with
     /// different text is a conflict.
     pub async fn send_message(&self, new: NewMessage, now: DateTime<Utc>) -> DomainResult<Sent> {
-        if let Some(earlier) = self
-            .message_by_client_id(new.sender_id, &new.client_id)
-            .await?
-        {
-            return repeat_of(earlier, &new);
-        }
+        // Most sends are new: the unique (sender, client id) index finds
+        // the retries, whose transaction is then rolled back.
         match self.insert_message(&new, now).await {
             Ok((message, members_version)) => Ok(Sent::New(message, members_version)),
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                // A concurrent try with the same client id won the race.
                 let earlier = self
                     .message_by_client_id(new.sender_id, &new.client_id)
                     .await?;

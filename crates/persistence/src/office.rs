@@ -1,5 +1,7 @@
 //! Office hours and the notices that wait for them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use scrm_domain::DomainResult;
 use scrm_domain::conversation::{OfficeHours, Slot};
@@ -8,37 +10,51 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::db_err;
-use crate::sql::{all, exec};
+use crate::sql::{all, exec, placeholders};
 
 impl Store {
     /// A person's office hours; `None` when they never set any.
     pub async fn office_hours(&self, user_id: Uuid) -> DomainResult<Option<OfficeHours>> {
+        Ok(self.office_hours_of(&[user_id]).await?.remove(&user_id))
+    }
+
+    /// The office hours of each of `users` who has set any, in one read.
+    pub async fn office_hours_of(
+        &self,
+        users: &[Uuid],
+    ) -> DomainResult<HashMap<Uuid, OfficeHours>> {
         #[derive(FromQueryResult)]
         struct Row {
+            user_id: Uuid,
             weekday: i32,
             starts: String,
             ends: String,
         }
-        let rows: Vec<Row> = all(
-            &self.db,
-            "SELECT weekday, starts, ends FROM office_hours WHERE user_id = $1 ORDER BY weekday, starts",
-            vec![user_id.into()],
-        )
-        .await?;
-        if rows.is_empty() {
-            return Ok(None);
+        if users.is_empty() {
+            return Ok(HashMap::new());
         }
-        let slots = rows
-            .into_iter()
-            .filter_map(|r| {
+        let sql = format!(
+            "SELECT user_id, weekday, starts, ends FROM office_hours WHERE user_id IN ({}) \
+             ORDER BY user_id, weekday, starts",
+            placeholders(1, users.len())
+        );
+        let rows: Vec<Row> =
+            all(&self.db, &sql, users.iter().map(|u| (*u).into()).collect()).await?;
+        let mut found: HashMap<Uuid, OfficeHours> = HashMap::new();
+        for r in rows {
+            let hours = found
+                .entry(r.user_id)
+                .or_insert_with(|| OfficeHours { slots: vec![] });
+            let slot = (|| {
                 Some(Slot {
                     weekday: Weekday::try_from(u8::try_from(r.weekday).ok()?).ok()?,
                     start: NaiveTime::parse_from_str(&r.starts, "%H:%M").ok()?,
                     end: NaiveTime::parse_from_str(&r.ends, "%H:%M").ok()?,
                 })
-            })
-            .collect();
-        Ok(Some(OfficeHours { slots }))
+            })();
+            hours.slots.extend(slot);
+        }
+        Ok(found)
     }
 
     pub async fn set_office_hours(&self, user_id: Uuid, hours: &OfficeHours) -> DomainResult<()> {

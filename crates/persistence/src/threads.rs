@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use scrm_domain::conversation::{MemberRole, ThreadKind};
+use scrm_domain::role::{Role, split_set};
 use scrm_domain::{DomainError, DomainResult};
 use sea_orm::{FromQueryResult, TransactionTrait, Value};
 use uuid::Uuid;
@@ -172,6 +173,45 @@ impl Store {
         one(&self.db, &sql, vec![id.into()]).await
     }
 
+    /// A thread and the user's membership of it (present or past), in
+    /// one read.
+    pub async fn thread_and_member(
+        &self,
+        thread_id: Uuid,
+        user_id: Uuid,
+    ) -> DomainResult<Option<(Thread, Option<Member>)>> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            #[sea_orm(nested)]
+            thread: Thread,
+            member_role: Option<String>,
+            member_last_read_seq: Option<i64>,
+            member_muted: Option<bool>,
+            member_removed_at: Option<DateTime<Utc>>,
+        }
+        let sql = format!(
+            "SELECT {THREAD_COLUMNS}, m.role AS member_role, m.last_read_seq AS member_last_read_seq, \
+             m.muted AS member_muted, m.removed_at AS member_removed_at \
+             FROM threads t LEFT JOIN thread_members m ON m.thread_id = t.id AND m.user_id = $2 \
+             WHERE t.id = $1"
+        );
+        let row: Option<Row> = one(&self.db, &sql, vec![thread_id.into(), user_id.into()]).await?;
+        Ok(row.map(|row| {
+            let member = match (row.member_role, row.member_last_read_seq, row.member_muted) {
+                (Some(role), Some(last_read_seq), Some(muted)) => Some(Member {
+                    thread_id,
+                    user_id,
+                    role,
+                    last_read_seq,
+                    muted,
+                    removed_at: row.member_removed_at,
+                }),
+                _ => None,
+            };
+            (row.thread, member)
+        }))
+    }
+
     pub async fn member(&self, thread_id: Uuid, user_id: Uuid) -> DomainResult<Option<Member>> {
         one(
             &self.db,
@@ -198,6 +238,30 @@ impl Store {
             thread_ids.iter().map(|i| (*i).into()).collect(),
         )
         .await
+    }
+
+    /// The thread's present members with their roles in the school, in
+    /// one read.
+    pub async fn members_with_roles(
+        &self,
+        thread_id: Uuid,
+    ) -> DomainResult<Vec<(Uuid, Vec<Role>)>> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            user_id: Uuid,
+            roles: String,
+        }
+        let rows: Vec<Row> = all(
+            &self.db,
+            "SELECT m.user_id, u.roles FROM thread_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.thread_id = $1 AND m.removed_at IS NULL ORDER BY m.joined_at, m.user_id",
+            vec![thread_id.into()],
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.user_id, split_set(&r.roles)))
+            .collect())
     }
 
     /// Adds someone, or brings a removed member back (in their old role,
