@@ -231,7 +231,7 @@ fn websocket(http: Http, upgrade: WebSocketUpgrade, addr: SocketAddr) -> Reply {
     let upgrade = upgrade.protocols([crate::ws::PROTOCOL]);
     let speaks_protocol = upgrade.selected_protocol().is_some();
     upgrade
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)

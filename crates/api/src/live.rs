@@ -7,16 +7,31 @@ use futures_util::Stream;
 pub fn spawn_stream<T, F, Fut>(body: F) -> impl Stream<Item = T>
 where
     T: Send + 'static,
-    F: FnOnce(tokio::sync::mpsc::Sender<T>) -> Fut,
+    F: FnOnce(Emitter<T>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let task = tokio::spawn(body(tx));
+    let task = tokio::spawn(body(Emitter(tx)));
     AbortOnDrop { rx, task }
 }
 
+/// The sending end of a [`spawn_stream`]. Items travel boxed: the
+/// channel allocates its first block of slots up front, and an idle
+/// subscription should hold pointers there, not whole items.
+pub struct Emitter<T>(tokio::sync::mpsc::Sender<Box<T>>);
+
+/// The stream was dropped: the subscription has ended.
+#[derive(Debug)]
+pub struct Gone;
+
+impl<T> Emitter<T> {
+    pub async fn send(&self, item: T) -> Result<(), Gone> {
+        self.0.send(Box::new(item)).await.map_err(|_| Gone)
+    }
+}
+
 struct AbortOnDrop<T> {
-    rx: tokio::sync::mpsc::Receiver<T>,
+    rx: tokio::sync::mpsc::Receiver<Box<T>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -27,7 +42,7 @@ impl<T> Stream for AbortOnDrop<T> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<T>> {
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx).map(|item| item.map(|boxed| *boxed))
     }
 }
 

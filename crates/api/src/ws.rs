@@ -65,7 +65,8 @@ struct Conn {
     token_expires: Option<Instant>,
     running: HashMap<String, (u64, tokio::task::AbortHandle)>,
     generation: u64,
-    out: mpsc::Sender<Out>,
+    /// Boxed, as the channel allocates its first block of slots up front.
+    out: mpsc::Sender<Box<Out>>,
 }
 
 type Closing = (u16, &'static str);
@@ -125,7 +126,7 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
                 }
             }
             Some(out) = results.recv() => {
-                if let Some(frame) = conn.forward(out)
+                if let Some(frame) = conn.forward(*out)
                     && sink.send(Message::Text(frame.to_string().into())).await.is_err()
                 {
                     break None;
@@ -302,7 +303,7 @@ async fn run(
     request: async_graphql::Request,
     id: String,
     generation: u64,
-    out: mpsc::Sender<Out>,
+    out: mpsc::Sender<Box<Out>>,
 ) {
     let mut stream = schema.execute_stream(request);
     let mut first = true;
@@ -314,28 +315,28 @@ async fn run(
         if failed {
             let payload = serde_json::to_value(&response.errors).unwrap_or_default();
             let _ = out
-                .send(Out::Error {
+                .send(Box::new(Out::Error {
                     id,
                     generation,
                     payload,
-                })
+                }))
                 .await;
             return;
         }
         let payload = serde_json::to_value(response).unwrap_or_default();
         if out
-            .send(Out::Next {
+            .send(Box::new(Out::Next {
                 id: id.clone(),
                 generation,
                 payload,
-            })
+            }))
             .await
             .is_err()
         {
             return;
         }
     }
-    let _ = out.send(Out::Complete { id, generation }).await;
+    let _ = out.send(Box::new(Out::Complete { id, generation })).await;
 }
 
 fn coded(response: Response) -> Response {

@@ -9,7 +9,6 @@ use async_graphql::{Context, Enum, SimpleObject, Subscription};
 use futures_util::Stream;
 use scrm_persistence::messages::Message;
 use serde_json::Value;
-use tokio::sync::mpsc::Sender;
 use uuid::Uuid;
 
 use super::threads::{MessageNode, ThreadNode};
@@ -17,7 +16,7 @@ use super::{ContextExt, Gql, Viewer};
 use crate::bus::Delivery;
 use crate::conversations::{membership, thread_topic};
 use crate::jobs::user_topic;
-use crate::live::spawn_stream;
+use crate::live::{Emitter, spawn_stream};
 use crate::state::AppState;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -162,7 +161,7 @@ async fn catch_up(
     viewer: &Viewer,
     thread_id: Uuid,
     last: &mut i64,
-    tx: &Sender<ThreadEvent>,
+    tx: &Emitter<ThreadEvent>,
 ) -> bool {
     loop {
         let Ok(batch) = state
@@ -200,7 +199,7 @@ async fn still_member(
     state: &AppState,
     viewer: &Viewer,
     thread_id: Uuid,
-    tx: &Sender<ThreadEvent>,
+    tx: &Emitter<ThreadEvent>,
 ) -> bool {
     match state.store.member(thread_id, viewer.id()).await {
         Ok(Some(member)) if member.is_active() => true,
@@ -239,7 +238,7 @@ async fn on_event(
     thread_id: Uuid,
     event: &Value,
     seen: &mut Seen,
-    tx: &Sender<ThreadEvent>,
+    tx: &Emitter<ThreadEvent>,
 ) -> bool {
     let last = &mut seen.last;
     let kind = event["kind"].as_str().unwrap_or_default();
