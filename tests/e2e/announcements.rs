@@ -228,3 +228,46 @@ async fn a_published_announcement_is_pushed_live_only_to_those_it_addresses() ->
     assert!(!matches!(after_complete, Some(Frame::Message(_))));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_feed_page_costs_the_same_few_statements_however_long_it_is() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = scrm_e2e::School::new(&app).await?;
+    let (admin, teacher) = (
+        school.admin.token().context("admin")?,
+        school.teacher.token().context("teacher")?,
+    );
+    // Two authors: the admin to everyone, the homeroom teacher to 7A.
+    for i in 0..22 {
+        let (author, audience) = if i % 2 == 0 {
+            (admin, json!({ "everyone": true }))
+        } else {
+            (teacher, json!({ "classIds": [school.class_7a] }))
+        };
+        publish(&app, author, &format!("Pengumuman {i}"), audience).await?;
+    }
+    let parent = school.ayu_parent.token();
+    let store = &app.state.store;
+    let page = "query($after: String) { feed(first: 20, after: $after) {
+      unreadCount edges { cursor node { id author { name } } } } }";
+
+    let before = store.statements_run();
+    let first = app.ok(parent, page, json!({ "after": null })).await?;
+    let spent = store.statements_run() - before;
+    let edges = first["feed"]["edges"].as_array().context("edges")?;
+    let last = edges.last().context("no edges")?["cursor"].clone();
+    let second = app.ok(parent, page, json!({ "after": last })).await?;
+    let last = second["feed"]["edges"][1]["cursor"].clone();
+    let beyond = app.ok(parent, page, json!({ "after": last })).await?;
+
+    assert_eq!(edges.len(), 20);
+    // Signing in the request, the page with its unread count, the authors.
+    assert!(spent <= 3, "a page of 20 ran {spent} statements");
+    assert_eq!(first["feed"]["unreadCount"], 22);
+    assert_eq!(second["feed"]["edges"].as_array().map(Vec::len), Some(2));
+    assert_eq!(second["feed"]["unreadCount"], 22);
+    // Past the end the page is empty and the count still right.
+    assert_eq!(beyond["feed"]["edges"], json!([]));
+    assert_eq!(beyond["feed"]["unreadCount"], 22);
+    Ok(())
+}

@@ -50,6 +50,25 @@ struct FeedRow {
     acknowledged_at: Option<DateTime<Utc>>,
 }
 
+/// A feed row with the count of all the user's unread announcements.
+#[derive(FromQueryResult)]
+struct PageRow {
+    #[sea_orm(nested)]
+    row: FeedRow,
+    unread_total: i64,
+}
+
+/// A page of the feed, and how many of all the user's announcements are
+/// unread (`None` when the page is empty and the count was not taken).
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    pub unread: Option<i64>,
+}
+
+/// The unread, published, unexpired announcements of user `$1` at `$2`.
+const UNREAD: &str = "SELECT COUNT(*) FROM announcement_recipients u WHERE u.user_id = $1 \
+     AND u.read_at IS NULL AND u.publish_at <= $2 AND (u.expires_at IS NULL OR u.expires_at > $2)";
+
 /// Who an announcement reached.
 #[derive(Debug, Clone, Default)]
 pub struct Delivery {
@@ -179,7 +198,7 @@ impl Store {
         now: DateTime<Utc>,
         after: Option<(DateTime<Utc>, Uuid)>,
         limit: u64,
-    ) -> DomainResult<Vec<FeedItem>> {
+    ) -> DomainResult<FeedPage> {
         let mut values: Vec<Value> = vec![user_id.into(), now.into(), (limit as i64).into()];
         let cursor = match after {
             Some((at, id)) => {
@@ -188,15 +207,19 @@ impl Store {
             }
             None => "",
         };
+        // The unread count rides along, computed once for the page.
         let sql = format!(
-            "SELECT {COLUMNS}, r.read_at, r.acknowledged_at FROM announcement_recipients r \
-             JOIN announcements a ON a.id = r.announcement_id \
+            "SELECT {COLUMNS}, r.read_at, r.acknowledged_at, ({UNREAD}) AS unread_total \
+             FROM announcement_recipients r JOIN announcements a ON a.id = r.announcement_id \
              WHERE r.user_id = $1 AND r.publish_at <= $2 \
              AND (r.expires_at IS NULL OR r.expires_at > $2) {cursor} \
              ORDER BY r.publish_at DESC, r.announcement_id DESC LIMIT $3"
         );
-        let rows: Vec<FeedRow> = all(&self.db, &sql, values).await?;
-        Ok(rows.into_iter().map(FeedRow::into_item).collect())
+        let rows: Vec<PageRow> = all(&self.db, &sql, values).await?;
+        Ok(FeedPage {
+            unread: rows.first().map(|r| r.unread_total),
+            items: rows.into_iter().map(|r| r.row.into_item()).collect(),
+        })
     }
 
     pub async fn unread_announcements(
@@ -204,13 +227,8 @@ impl Store {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> DomainResult<i64> {
-        count(
-            &self.db,
-            "SELECT COUNT(*) AS n FROM announcement_recipients WHERE user_id = $1 \
-             AND read_at IS NULL AND publish_at <= $2 AND (expires_at IS NULL OR expires_at > $2)",
-            vec![user_id.into(), now.into()],
-        )
-        .await
+        let sql = UNREAD.replacen("COUNT(*)", "COUNT(*) AS n", 1);
+        count(&self.db, &sql, vec![user_id.into(), now.into()]).await
     }
 
     /// Marks read (and, with `acknowledge`, acknowledged). The first time

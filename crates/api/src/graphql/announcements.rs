@@ -310,18 +310,22 @@ impl AnnouncementQuery {
         let limit = page_size(first, state.config.limits.max_page_size)?;
         let cursor = after.as_deref().map(decode_cursor).transpose()?;
         let now = state.now();
-        let mut items = state
+        let page = state
             .store
             .feed(viewer.id(), now, cursor, limit + 1)
             .await
             .gql()?;
+        let mut items = page.items;
         let more = items.len() as u64 > limit;
         items.truncate(limit as usize);
-        let unread_count = state
-            .store
-            .unread_announcements(viewer.id(), now)
-            .await
-            .gql()?;
+        let unread_count = match page.unread {
+            Some(n) => n,
+            None => state
+                .store
+                .unread_announcements(viewer.id(), now)
+                .await
+                .gql()?,
+        };
         let mut connection =
             Connection::with_additional_fields(cursor.is_some(), more, FeedExtra { unread_count });
         connection.edges.extend(items.into_iter().map(|item| {

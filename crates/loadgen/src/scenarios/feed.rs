@@ -153,7 +153,8 @@ async fn bare_page(
     let mut items = store
         .feed(user, now, None, PAGE as u64 + 1)
         .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .items;
     let more = items.len() > PAGE;
     items.truncate(PAGE);
     let items: Vec<Value> = items
