@@ -238,3 +238,56 @@ async fn a_member_whose_removal_was_never_announced_is_shown_no_later_message() 
     assert_eq!(kinds, vec!["MEMBER_REMOVED"], "heard {heard:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_parent_whose_child_moves_class_leaves_its_thread_with_the_import() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    let (teacher, bima) = (&school.teacher, &school.bima_parent);
+    let data = app
+        .ok(
+            teacher.token(),
+            "query($c: ID!) { classThread(classId: $c) { id } }",
+            json!({ "c": school.class_7a }),
+        )
+        .await?;
+    let thread = data["classThread"]["id"].as_str().context("id")?.to_owned();
+    let mut ws = app.ws(bima.token()).await?;
+    subscribe(&mut ws, "1", &thread, None).await?;
+
+    // The next export has Bima in VIII-A; nobody opens the class thread.
+    let moved = "nisn;nama;kelas;nama_ortu;no_hp_ortu\r\n\
+        0012345671;Ayu;VII-A;Bapak Ayu;081234567801\r\n\
+        0012345672;Bima;VIII-A;Ibu Bima;081234567802\r\n\
+        0012345673;Citra;VIII-A;Bapak Citra;081234567803\r\n";
+    let (status, report) = app
+        .upload_roster(&school.admin.access, moved.as_bytes().to_vec(), false)
+        .await?;
+    send(&app, teacher, &thread, "k-1", "Hanya untuk kelas VII-A").await?;
+    let mut heard = vec![];
+    loop {
+        match ws.next_within(Duration::from_secs(10)).await? {
+            Some(Frame::Message(m)) if m["type"] == "next" => {
+                heard.push(m["payload"]["data"].clone())
+            }
+            Some(Frame::Message(m)) => {
+                break assert_eq!(m, json!({ "type": "complete", "id": "1" }));
+            }
+            other => anyhow::bail!("the stream did not end ({other:?}) after {heard:?}"),
+        }
+    }
+    let reopened = app
+        .error_code(
+            bima.token(),
+            "query($t: ID!) { thread(id: $t) { id } }",
+            json!({ "t": thread }),
+        )
+        .await?;
+
+    assert_eq!(status, 200);
+    assert_eq!(report["data"]["importRoster"]["updated"], 1, "{report}");
+    let kinds: Vec<&Value> = heard.iter().map(|d| &d["threadEvents"]["kind"]).collect();
+    assert_eq!(kinds, vec!["MEMBER_REMOVED"], "heard {heard:?}");
+    assert_eq!(reopened, "NOT_FOUND");
+    Ok(())
+}

@@ -105,12 +105,21 @@ async fn a_message_outside_office_hours_is_delivered_and_the_teacher_waits_for_t
     let mut live = app.ws(teacher.token()).await?;
     subscribe(&mut live, "t", &thread, None).await?;
 
-    let (_, expected) = send(&app, parent, &thread, "Bu, Ayu sakit hari ini").await?;
+    let vars = json!({ "t": thread, "c": "sakit-1", "b": "Bu, Ayu sakit hari ini" });
+    let first = app.ok(parent.token(), SEND, vars.clone()).await?;
+    // The app never saw that answer and sends again.
+    let retry = app.ok(parent.token(), SEND, vars).await?;
     let delivered = next_posted(&mut live, "t").await?;
     let heard = inbox_event(&mut inbox, Duration::from_secs(1)).await?;
 
     // Sent today (or just past midnight, before ten): tomorrow at ten.
-    assert_eq!(expected, Some(jakarta(tomorrow, "10:00")?));
+    let expected = &first["sendMessage"]["expectedReplyAt"];
+    let promised: DateTime<Utc> = expected.as_str().context("no expectedReplyAt")?.parse()?;
+    assert_eq!(promised, jakarta(tomorrow, "10:00")?);
+    assert_eq!(
+        retry["sendMessage"], first["sendMessage"],
+        "a retry is told the same"
+    );
     assert_eq!(delivered, (1, "Bu, Ayu sakit hari ini".to_owned()));
     assert_eq!(heard, None, "the teacher is not told before the hours open");
     Ok(())

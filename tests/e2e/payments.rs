@@ -326,6 +326,24 @@ async fn a_wrong_signature_or_a_wrong_amount_changes_nothing_and_is_logged() -> 
         .json(&json!({ "order_id": "x".repeat(10_000) }))
         .send()
         .await?;
+    // NUL, which PostgreSQL text cannot hold, in a raw body and in a
+    // field: both are refused and still recorded.
+    let raw_nul = app
+        .http
+        .post(app.url("/webhooks/midtrans"))
+        .body("{\"order_id\":\"\u{0}\"}")
+        .send()
+        .await?;
+    let nul_order = format!("{order}\u{0}x");
+    let nul_field = notify(
+        &app,
+        &nul_order,
+        "settlement",
+        "1500000.00",
+        None,
+        "not-the-key",
+    )
+    .await?;
 
     assert_eq!(
         (forged.0, forged.1["status"].as_str()),
@@ -340,6 +358,11 @@ async fn a_wrong_signature_or_a_wrong_amount_changes_nothing_and_is_logged() -> 
         (200, Some("UNMATCHED"))
     );
     assert_eq!(junk.status().as_u16(), 400);
+    assert_eq!(raw_nul.status().as_u16(), 400);
+    assert_eq!(
+        (nul_field.0, nul_field.1["status"].as_str()),
+        (403, Some("BAD_SIGNATURE"))
+    );
     let after = invoice(&app, &school.ayu_parent, &id).await?;
     assert_eq!(
         (after["status"].as_str(), after["paidIdr"].as_i64()),
@@ -361,7 +384,14 @@ async fn a_wrong_signature_or_a_wrong_amount_changes_nothing_and_is_logged() -> 
     seen.sort();
     assert_eq!(
         seen,
-        vec!["AMOUNT_MISMATCH", "BAD_SIGNATURE", "MALFORMED", "UNMATCHED"]
+        vec![
+            "AMOUNT_MISMATCH",
+            "BAD_SIGNATURE",
+            "BAD_SIGNATURE",
+            "MALFORMED",
+            "MALFORMED",
+            "UNMATCHED"
+        ]
     );
     Ok(())
 }

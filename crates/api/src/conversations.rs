@@ -2,8 +2,6 @@
 //! who may read and write in it, and what happens after a message is
 //! committed (events on the bus, notices deferred to office hours).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use scrm_domain::conversation::{
     ConversationRules, MAX_GROUP_MEMBERS, MemberRole, OfficeHours, Pair, ThreadKind,
@@ -341,34 +339,15 @@ pub async fn after_send(
         "message": message,
     });
     publish(state, vec![thread_topic(thread.id)], posted);
-    // Members and their roles in one read; only teachers keep office
-    // hours, and the school's own messages are never held back.
-    let members = state.store.members_with_roles(thread.id).await?;
-    let from_school = is_school(viewer) || viewer.actor.has(Role::Teacher);
-    let teachers: Vec<Uuid> = members
-        .iter()
-        .filter(|(id, roles)| *id != viewer.id() && roles.contains(&Role::Teacher))
-        .map(|(id, _)| *id)
-        .collect();
-    let hours = if from_school {
-        HashMap::new()
-    } else {
-        state.store.office_hours_of(&teachers).await?
-    };
+    let (others, away) = away_members(state, viewer, thread.id, message.created_at).await?;
     let mut immediate = vec![];
-    let mut expected: Option<DateTime<Utc>> = None;
-    for (member, _) in members.iter().filter(|(id, _)| *id != viewer.id()) {
-        let away = (teachers.contains(member) && !from_school)
-            .then(|| away_until(state, hours.get(member), message.created_at))
-            .flatten();
-        match away {
-            Some(opens) => {
-                state.store.defer_notice(*member, thread.id, opens).await?;
-                expected = Some(expected.map_or(opens, |e| e.min(opens)));
-            }
-            None => immediate.push(user_topic(*member)),
+    for member in others {
+        match away.iter().find(|(who, _)| *who == member) {
+            Some((_, opens)) => state.store.defer_notice(member, thread.id, *opens).await?,
+            None => immediate.push(user_topic(member)),
         }
     }
+    let expected = away.iter().map(|(_, opens)| *opens).min();
     let support = ThreadKind::parse(&thread.kind) == Some(ThreadKind::Support);
     // A response is the school answering someone else's request.
     let answers = is_school(viewer) && thread.requester_id != Some(viewer.id());
@@ -394,6 +373,48 @@ pub async fn after_send(
     let inbox = json!({ "kind": "inbox", "threadId": thread.id });
     publish(state, immediate, inbox);
     Ok(expected)
+}
+
+/// The thread's members other than the sender, and those of them (the
+/// teachers outside their office hours at `at`) who are away, with when
+/// each is back. The school's own messages are never held back.
+async fn away_members(
+    state: &AppState,
+    viewer: &Viewer,
+    thread_id: Uuid,
+    at: DateTime<Utc>,
+) -> DomainResult<(Vec<Uuid>, Vec<(Uuid, DateTime<Utc>)>)> {
+    // Members and their roles in one read; only teachers keep hours.
+    let members = state.store.members_with_roles(thread_id).await?;
+    let others: Vec<Uuid> = members
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| *id != viewer.id())
+        .collect();
+    if is_school(viewer) || viewer.actor.has(Role::Teacher) {
+        return Ok((others, vec![]));
+    }
+    let teachers: Vec<Uuid> = members
+        .iter()
+        .filter(|(id, roles)| *id != viewer.id() && roles.contains(&Role::Teacher))
+        .map(|(id, _)| *id)
+        .collect();
+    let hours = state.store.office_hours_of(&teachers).await?;
+    let away = teachers
+        .into_iter()
+        .filter_map(|t| Some((t, away_until(state, hours.get(&t), at)?)))
+        .collect();
+    Ok((others, away))
+}
+
+/// When a retried send may expect its reply: what the first try was told.
+pub async fn expected_reply(
+    state: &AppState,
+    viewer: &Viewer,
+    message: &Message,
+) -> DomainResult<Option<DateTime<Utc>>> {
+    let (_, away) = away_members(state, viewer, message.thread_id, message.created_at).await?;
+    Ok(away.into_iter().map(|(_, opens)| opens).min())
 }
 
 /// When a teacher with these office hours (the default ones when they

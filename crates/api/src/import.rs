@@ -29,6 +29,10 @@ pub async fn import_roster(
     let outcome = store
         .import_roster(&parsed, academic_year, dry_run, now, &mut new_code)
         .await?;
+    if !dry_run {
+        // Moves between classes and new guardians reach the class threads.
+        store.sync_class_threads(now).await?;
+    }
     tracing::info!(
         rows = outcome.rows.len(),
         families_created = outcome.families_created,

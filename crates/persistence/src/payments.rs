@@ -477,7 +477,15 @@ async fn insert_notification<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
     let (order_id, status, gross) = audit.fields;
-    let clip = |s: Option<&str>| s.map(|s| s.chars().take(128).collect::<String>());
+    // Whatever arrived is kept, but PostgreSQL text holds no NUL: it is
+    // kept as U+FFFD, so even a hostile body leaves its record.
+    let keep = |s: &str, max: usize| -> String {
+        s.chars()
+            .take(max)
+            .map(|c| if c == '\0' { '\u{FFFD}' } else { c })
+            .collect()
+    };
+    let clip = |s: Option<&str>| s.map(|s| keep(s, 128));
     exec(
         db,
         "INSERT INTO payment_notifications (id, received_at, provider, order_id, transaction_status, \
@@ -491,7 +499,7 @@ async fn insert_notification<C: ConnectionTrait>(
             clip(gross).into(),
             outcome.into(),
             payment_id.into(),
-            audit.body.chars().take(8_192).collect::<String>().into(),
+            keep(audit.body, 8_192).into(),
         ],
     )
     .await

@@ -440,34 +440,77 @@ impl Store {
                 now,
             )
             .await?;
+        self.sync_class_members(Some(thread.id), now).await?;
+        Ok(thread)
+    }
+
+    /// Brings every class thread in step with the directory, after the
+    /// roster or a class's teachers changed: a parent whose child left the
+    /// class is out of its thread at once, not when it is next opened.
+    pub async fn sync_class_threads(&self, now: DateTime<Utc>) -> DomainResult<()> {
+        self.sync_class_members(None, now).await
+    }
+
+    /// The class's teachers moderate, the guardians of its students are
+    /// members, anyone else is taken out (and counted in the thread's
+    /// `members_version`); those a moderator removed stay out. For one
+    /// class thread, or all of them.
+    async fn sync_class_members(&self, only: Option<Uuid>, now: DateTime<Utc>) -> DomainResult<()> {
+        let mut values: Vec<Value> = vec![now.into()];
+        let which = match only {
+            Some(id) => {
+                values.push(id.into());
+                "t.kind = 'CLASS' AND t.id = $2"
+            }
+            None => "t.kind = 'CLASS'",
+        };
+        let tx = self.db.begin().await.map_err(db_err)?;
         exec(
-            &self.db,
-            "INSERT INTO thread_members (thread_id, user_id, role, joined_at) \
-             SELECT $1, teacher_id, 'MODERATOR', $3 FROM class_teachers WHERE class_id = $2 \
-             UNION SELECT $1, g.guardian_id, 'MEMBER', $3 FROM guardianships g \
-             JOIN students s ON s.id = g.student_id WHERE s.class_id = $2 \
-             ON CONFLICT (thread_id, user_id) DO UPDATE SET removed_at = NULL \
-             WHERE thread_members.role <> 'REMOVED'",
-            vec![thread.id.into(), class_id.into(), now.into()],
+            &tx,
+            &format!(
+                "INSERT INTO thread_members (thread_id, user_id, role, joined_at) \
+                 SELECT t.id, ct.teacher_id, 'MODERATOR', $1 FROM threads t \
+                 JOIN class_teachers ct ON ct.class_id = t.class_id WHERE {which} \
+                 UNION SELECT t.id, g.guardian_id, 'MEMBER', $1 FROM threads t \
+                 JOIN students s ON s.class_id = t.class_id \
+                 JOIN guardianships g ON g.student_id = s.id WHERE {which} \
+                 ON CONFLICT (thread_id, user_id) DO UPDATE SET removed_at = NULL \
+                 WHERE thread_members.role <> 'REMOVED'"
+            ),
+            values.clone(),
         )
         .await
         .map_err(db_err)?;
-        let tx = self.db.begin().await.map_err(db_err)?;
         let removed = exec(
             &tx,
-            "UPDATE thread_members SET removed_at = $3 WHERE thread_id = $1 AND removed_at IS NULL \
-             AND user_id NOT IN (SELECT teacher_id FROM class_teachers WHERE class_id = $2) \
-             AND user_id NOT IN (SELECT g.guardian_id FROM guardianships g \
-             JOIN students s ON s.id = g.student_id WHERE s.class_id = $2)",
-            vec![thread.id.into(), class_id.into(), now.into()],
+            &format!(
+                "UPDATE thread_members SET removed_at = $1 WHERE removed_at IS NULL \
+                 AND thread_id IN (SELECT t.id FROM threads t WHERE {which}) \
+                 AND user_id NOT IN (SELECT ct.teacher_id FROM class_teachers ct \
+                   JOIN threads c ON c.class_id = ct.class_id WHERE c.id = thread_members.thread_id) \
+                 AND user_id NOT IN (SELECT g.guardian_id FROM guardianships g \
+                   JOIN students s ON s.id = g.student_id \
+                   JOIN threads c ON c.class_id = s.class_id WHERE c.id = thread_members.thread_id)"
+            ),
+            values.clone(),
         )
         .await
         .map_err(db_err)?;
         if removed > 0 {
-            members_changed(&tx, thread.id).await?;
+            exec(
+                &tx,
+                &format!(
+                    "UPDATE threads SET members_version = members_version + 1 WHERE id IN \
+                     (SELECT t.id FROM threads t JOIN thread_members m ON m.thread_id = t.id \
+                      WHERE {which} AND m.removed_at = $1)"
+                ),
+                values,
+            )
+            .await
+            .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)?;
-        Ok(thread)
+        Ok(())
     }
 
     /// Support threads for the staff queue, by latest activity.

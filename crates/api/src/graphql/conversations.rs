@@ -262,7 +262,14 @@ impl ConversationMutation {
                     expected_reply_at: expected,
                 })
             }
-            Sent::Repeated(message) => Ok(MessageNode::new(message)),
+            Sent::Repeated(message) => {
+                // A retry is told what the first try was.
+                let expected = conv::expected_reply(state, viewer, &message).await.gql()?;
+                Ok(MessageNode {
+                    message,
+                    expected_reply_at: expected,
+                })
+            }
         }
     }
 

@@ -539,6 +539,7 @@ impl DirectoryMutation {
             .assign_teacher(class_id, teacher_id, homeroom, subject)
             .await
             .gql()?;
+        store.sync_class_threads(ctx.state().now()).await.gql()?;
         Ok(true)
     }
 

@@ -190,8 +190,8 @@ pub struct PaymentNotificationNode {
     pub order_id: Option<String>,
     pub transaction_status: Option<String>,
     pub gross_amount: Option<String>,
-    /// APPLIED, DUPLICATE, NO_CHANGE, IGNORED, UNMATCHED, AMOUNT_MISMATCH,
-    /// BAD_SIGNATURE or MALFORMED.
+    /// APPLIED, APPLIED_TO_VOID, OVERPAID, DUPLICATE, NO_CHANGE, IGNORED,
+    /// UNMATCHED, AMOUNT_MISMATCH, BAD_SIGNATURE or MALFORMED.
     pub outcome: String,
     pub payment_id: Option<Uuid>,
 }
