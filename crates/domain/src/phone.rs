@@ -36,7 +36,11 @@ pub enum PhoneError {
 /// is kept as written. Normalising an output again returns it unchanged.
 pub fn normalize_phone(raw: &str) -> Result<String, PhoneError> {
     let compact = strip_separators(raw)?;
-    match compact.strip_prefix('+') {
+    // `00` is how an international number is dialled from Indonesia.
+    match compact
+        .strip_prefix('+')
+        .or_else(|| compact.strip_prefix("00"))
+    {
         Some(international) => with_country_code(international),
         None => indonesian(national_number(&compact)?),
     }
@@ -66,7 +70,7 @@ fn strip_separators(raw: &str) -> Result<String, PhoneError> {
 /// others only a length check, since we do not know their numbering plans.
 fn with_country_code(digits: &str) -> Result<String, PhoneError> {
     if let Some(national) = digits.strip_prefix(INDONESIA) {
-        return indonesian(national);
+        return indonesian(without_trunk_zero(national));
     }
     if digits.starts_with('0') {
         return Err(PhoneError::UnknownPrefix);
@@ -77,10 +81,19 @@ fn with_country_code(digits: &str) -> Result<String, PhoneError> {
     Ok(format!("+{digits}"))
 }
 
+/// `+62 (0) 812…`: the trunk 0 written after the country code. No
+/// Indonesian number starts with 0, so it can only be that.
+fn without_trunk_zero(national: &str) -> &str {
+    match national.strip_prefix('0') {
+        Some(rest) if !rest.starts_with(['0', '1']) => rest,
+        _ => national,
+    }
+}
+
 /// Finds the national significant number in a number written without `+`.
 fn national_number(digits: &str) -> Result<&str, PhoneError> {
     if let Some(national) = digits.strip_prefix(INDONESIA) {
-        Ok(national)
+        Ok(without_trunk_zero(national))
     } else if let Some(national) = digits.strip_prefix('0') {
         Ok(national)
     } else if digits.starts_with('8') {
@@ -123,6 +136,24 @@ mod tests {
 
     fn ok(raw: &str) -> String {
         normalize_phone(raw).unwrap_or_else(|e| panic!("{raw:?} refused: {e}"))
+    }
+
+    #[test]
+    fn a_trunk_zero_written_after_the_country_code_is_dropped() {
+        assert_eq!(ok("+62 (0) 812-3456-7890"), "+6281234567890");
+        assert_eq!(ok("+62 021 345 6789"), "+62213456789");
+        assert_eq!(ok("62 0812 3456 7890"), "+6281234567890");
+        assert_eq!(
+            normalize_phone("+62 01 2345 6789"),
+            Err(PhoneError::InvalidAfterCountryCode)
+        );
+    }
+
+    #[test]
+    fn the_international_prefix_00_reads_as_a_plus() {
+        assert_eq!(ok("0062 812 3456 7890"), "+6281234567890");
+        assert_eq!(ok("0060 12 345 6789"), "+60123456789");
+        assert_eq!(ok("0062 (0) 812 3456 7890"), "+6281234567890");
     }
 
     #[test]

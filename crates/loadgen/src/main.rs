@@ -52,6 +52,8 @@ enum Command {
     Webhooks(Options),
     /// 7: the roster import from the command line: time and peak memory.
     Import(Options),
+    /// 8: the service report over a year of activity seeded in the store.
+    Report(Options),
     /// The bare WebSocket echo server that `idle` runs as its baseline.
     #[command(hide = true)]
     EchoServer,
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Idle(o) => (o, vec![Scenario::Idle]),
         Command::Webhooks(o) => (o, vec![Scenario::Webhooks]),
         Command::Import(o) => (o, vec![Scenario::Import]),
+        Command::Report(o) => (o, vec![Scenario::Report]),
     };
     init_logs();
     exit(measure(&opts, &chosen))

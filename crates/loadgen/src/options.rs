@@ -95,6 +95,26 @@ pub struct Sizes {
     pub idle_sockets: usize,
     /// Pending payments made for each side of the webhook scenario.
     pub payments: usize,
+    /// The year of activity the report scenario seeds.
+    pub activity: Activity,
+}
+
+/// A school year of activity, written straight into the store, that the
+/// service report is then asked about.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// Families with an activated account, counting those the school's
+    /// seeding activated; the rest stay pending.
+    pub activated: usize,
+    pub announcements: usize,
+    pub support_requests: usize,
+    /// The latest months billed: one invoice per child of an activated
+    /// family each month.
+    pub billed_months: u32,
+    /// Chance that an activated guardian rates a given service in a month.
+    pub rating_chance: f64,
+    /// Times each report (the year, one month) is asked and timed.
+    pub queries: usize,
 }
 
 impl Scale {
@@ -125,6 +145,14 @@ impl Scale {
                 ],
                 idle_sockets: 500,
                 payments: 300,
+                activity: Activity {
+                    activated: 200,
+                    announcements: 24,
+                    support_requests: 150,
+                    billed_months: 3,
+                    rating_chance: 0.04,
+                    queries: 5,
+                },
             },
             Scale::Full => Sizes {
                 families: usize::MAX,
@@ -149,6 +177,14 @@ impl Scale {
                 ],
                 idle_sockets: 10_000,
                 payments: 6_000,
+                activity: Activity {
+                    activated: usize::MAX,
+                    announcements: 320,
+                    support_requests: 2_000,
+                    billed_months: 12,
+                    rating_chance: 0.075,
+                    queries: 20,
+                },
             },
         }
     }

@@ -59,6 +59,8 @@ pub struct Row {
     pub baseline: Figure,
     pub goal: String,
     pub met: bool,
+    /// False for a row with no goal: its figures are only to be read.
+    pub judged: bool,
 }
 
 impl Row {
@@ -89,6 +91,24 @@ impl Row {
             baseline,
             goal,
             met: false,
+            judged: true,
+        }
+    }
+
+    /// A row with no goal, printed for its figures.
+    pub fn unjudged(id: &str, what: &str, scrm: Figure, baseline: Figure) -> Row {
+        Row {
+            judged: false,
+            ..Row::new(id, what, scrm, baseline, "none".to_owned())
+        }
+    }
+
+    /// "yes", "no", or "—" when there is no goal.
+    fn verdict(&self) -> &'static str {
+        match (self.judged, self.met) {
+            (false, _) => "—",
+            (true, true) => "yes",
+            (true, false) => "no",
         }
     }
 }
@@ -118,7 +138,11 @@ impl Report {
             row.baseline,
             row.ratio(),
             row.goal,
-            if row.met { "met" } else { "missed" }
+            match (row.judged, row.met) {
+                (false, _) => "",
+                (true, true) => "met",
+                (true, false) => "missed",
+            }
         );
         self.rows.push(row);
     }
@@ -199,7 +223,7 @@ fn cells(row: &Row) -> [String; 6] {
         row.baseline.to_string(),
         format!("{:.2}×", row.ratio()),
         row.goal.clone(),
-        if row.met { "yes" } else { "no" }.to_owned(),
+        row.verdict().to_owned(),
     ]
 }
 

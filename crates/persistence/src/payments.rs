@@ -298,21 +298,20 @@ impl Store {
             return Ok(Applied::Unchanged);
         };
         let applied = if next == PaymentState::Settled {
-            settle_invoice(&tx, &payment, now).await?
+            settle_invoice(&tx, &payment, audit, now).await?
         } else {
             let student_id = student_of(&tx, payment.invoice_id).await?;
-            Applied::Moved {
+            let applied = Applied::Moved {
                 payment_id: payment.id,
                 invoice_id: payment.invoice_id,
                 student_id,
                 invoice_paid: false,
                 invoice_void: false,
                 overpaid: false,
-            }
+            };
+            keep_audit(&tx, audit, &applied, now).await?;
+            applied
         };
-        if let (Some(audit), Some(outcome)) = (audit, applied.outcome()) {
-            insert_notification(&tx, &audit, outcome.as_str(), Some(payment.id), now).await?;
-        }
         tx.commit().await.map_err(db_err)?;
         Ok(applied)
     }
@@ -396,9 +395,13 @@ async fn move_payment(
 
 /// Adds a settled payment to its invoice: one update that gives back
 /// the invoice, and one more when its state changes.
+///
+/// The receipt counter is one row every settling transaction takes, held
+/// until commit; so it is taken last, after the audit row.
 async fn settle_invoice(
     tx: &sea_orm::DatabaseTransaction,
     payment: &Moved,
+    audit: Option<Audit<'_>>,
     now: DateTime<Utc>,
 ) -> DomainResult<Applied> {
     let mut invoice: Invoice = one(
@@ -421,7 +424,9 @@ async fn settle_invoice(
     };
     let was_paid = invoice.state == InvoiceState::Paid.as_str();
     if invoice.state == InvoiceState::Void.as_str() {
-        return Ok(moved(&invoice, false, true, false));
+        let applied = moved(&invoice, false, true, false);
+        keep_audit(tx, audit, &applied, now).await?;
+        return Ok(applied);
     }
     if payment.early
         && invoice.paid_idr == payment.amount_idr
@@ -432,6 +437,8 @@ async fn settle_invoice(
     let overpaid = invoice.paid_idr > invoice.total_idr;
     let state = InvoiceState::from_amounts(invoice.paid_idr, invoice.total_idr);
     let paid = state == InvoiceState::Paid;
+    let applied = moved(&invoice, paid && !was_paid, false, overpaid);
+    keep_audit(tx, audit, &applied, now).await?;
     let receipt = if paid && invoice.receipt_number.is_none() {
         let prefix = now.format("%Y").to_string();
         Some(format!(
@@ -451,7 +458,23 @@ async fn settle_invoice(
         .await
         .map_err(db_err)?;
     }
-    Ok(moved(&invoice, paid && !was_paid, false, overpaid))
+    Ok(applied)
+}
+
+/// Writes the audit row of a payment that moved.
+async fn keep_audit(
+    tx: &sea_orm::DatabaseTransaction,
+    audit: Option<Audit<'_>>,
+    applied: &Applied,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    match (audit, applied) {
+        (Some(audit), Applied::Moved { payment_id, .. }) => {
+            let outcome = applied.outcome().unwrap_or(Outcome::Applied);
+            insert_notification(tx, &audit, outcome.as_str(), Some(*payment_id), now).await
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn student_of(tx: &sea_orm::DatabaseTransaction, invoice_id: Uuid) -> DomainResult<Uuid> {

@@ -91,16 +91,19 @@ impl ReportQuery {
             .report_facts(whole.from, whole.to, (&first, &last))
             .await
             .gql()?;
-        let mut services = vec![];
-        for (id, sum, count) in report::ratings_by_service(&facts, &whole) {
-            if let Some(service) = state.store.service(id).await.gql()? {
-                services.push(ServiceFigures {
+        // The catalogue in one read, retired services included.
+        let catalogue = state.store.services(false).await.gql()?;
+        let services = report::ratings_by_service(&facts, &whole)
+            .into_iter()
+            .filter_map(|(id, sum, count)| {
+                let service = catalogue.iter().find(|s| s.id == id)?.clone();
+                Some(ServiceFigures {
                     service: ServiceNode(service),
                     ratings: count,
                     average_rating: Some(sum as f64 / count as f64),
-                });
-            }
-        }
+                })
+            })
+            .collect();
         Ok(ServiceReport {
             from: Date(from),
             to: Date(to),

@@ -6,6 +6,7 @@ mod fanout;
 mod feed;
 mod idle;
 mod import;
+mod report;
 mod send;
 mod typename;
 mod webhooks;
@@ -34,10 +35,11 @@ pub enum Scenario {
     Idle,
     Webhooks,
     Import,
+    Report,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Typename,
         Scenario::Feed,
         Scenario::Send,
@@ -45,6 +47,7 @@ impl Scenario {
         Scenario::Idle,
         Scenario::Webhooks,
         Scenario::Import,
+        Scenario::Report,
     ];
 
     fn needs_school(self) -> bool {
@@ -60,6 +63,7 @@ impl Scenario {
             Scenario::Idle => "5 idle sockets",
             Scenario::Webhooks => "6 webhooks",
             Scenario::Import => "7 import",
+            Scenario::Report => "8 report",
         }
     }
 }
@@ -140,6 +144,7 @@ async fn run_on(
             Scenario::Idle => idle::run(&bench, report).await,
             Scenario::Webhooks => webhooks::run(&bench, report).await,
             Scenario::Import => import::run(&bench, report).await,
+            Scenario::Report => report::run(&bench, report).await,
         };
         if let Err(err) = outcome {
             report.fail(scenario.label(), &err);
