@@ -3,20 +3,19 @@
 //! closes with 1002 where the protocol says 4403) and so that a
 //! subscription's work stops the moment the client completes it.
 //!
-//! The socket's own task polls its subscriptions' streams (no task or
-//! channel of their own, which an idle socket would pay for in memory);
-//! `complete` drops the stream, and with it the bus subscription.
+//! Each subscription runs in its own task and reports through one
+//! channel to the socket loop; `complete` aborts the task, dropping its
+//! stream and with it the bus subscription.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_graphql::Response;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
-use tokio_stream::StreamMap;
 
 use crate::graphql::session::ClientIp;
 use crate::graphql::{ScrmSchema, Viewer};
@@ -39,6 +38,24 @@ pub mod close {
     pub const TOO_MANY_INITS: u16 = 4429;
 }
 
+/// What a subscription task tells the socket loop.
+enum Out {
+    Next {
+        id: String,
+        generation: u64,
+        payload: Value,
+    },
+    Error {
+        id: String,
+        generation: u64,
+        payload: Value,
+    },
+    Complete {
+        id: String,
+        generation: u64,
+    },
+}
+
 struct Conn {
     state: AppState,
     schema: ScrmSchema,
@@ -46,12 +63,10 @@ struct Conn {
     viewer: Option<Viewer>,
     /// When the access token given in `connection_init` expires.
     token_expires: Option<Instant>,
-    /// The running operations by id; each yields its responses, then
-    /// `None` when it is over.
-    running: StreamMap<String, BoxStream<'static, Option<Response>>>,
-    /// Operations that have sent a response (a first one that is only
-    /// errors is the protocol's `error` message).
-    answered: HashSet<String>,
+    running: HashMap<String, (u64, tokio::task::AbortHandle)>,
+    generation: u64,
+    /// Boxed, as the channel allocates its first block of slots up front.
+    out: mpsc::Sender<Box<Out>>,
 }
 
 type Closing = (u16, &'static str);
@@ -59,6 +74,7 @@ type Closing = (u16, &'static str);
 pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: ClientIp) {
     crate::metrics::ws_opened();
     let (mut sink, mut incoming) = socket.split();
+    let (out, mut results) = mpsc::channel(64);
     let limits = state.config.limits.clone();
     let mut conn = Conn {
         state,
@@ -66,8 +82,9 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
         ip,
         viewer: None,
         token_expires: None,
-        running: StreamMap::new(),
-        answered: HashSet::new(),
+        running: HashMap::new(),
+        generation: 0,
+        out,
     };
     let init_deadline = Instant::now() + limits.ws_init_timeout();
     let ping_every = Duration::from_secs(limits.ws_ping_seconds.max(1));
@@ -108,9 +125,10 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
                     Some(Ok(_)) => {}
                 }
             }
-            Some((id, response)) = conn.running.next() => {
-                let frame = conn.frame(id, response);
-                if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
+            Some(out) = results.recv() => {
+                if let Some(frame) = conn.forward(*out)
+                    && sink.send(Message::Text(frame.to_string().into())).await.is_err()
+                {
                     break None;
                 }
             }
@@ -131,7 +149,9 @@ pub async fn serve(socket: WebSocket, state: AppState, schema: ScrmSchema, ip: C
             }
         }
     };
-    drop(conn);
+    for (_, (_, task)) in conn.running.drain() {
+        task.abort();
+    }
     if let Some((code, reason)) = closing {
         let frame = CloseFrame {
             code,
@@ -168,8 +188,9 @@ impl Conn {
                 let id = message["id"]
                     .as_str()
                     .ok_or((close::BAD_MESSAGE, "Invalid message received"))?;
-                self.running.remove(id);
-                self.answered.remove(id);
+                if let Some((_, task)) = self.running.remove(id) {
+                    task.abort();
+                }
                 Ok(None)
             }
             _ => Err((close::BAD_MESSAGE, "Invalid message received")),
@@ -223,38 +244,46 @@ impl Conn {
         let request: async_graphql::Request = serde_json::from_value(message["payload"].clone())
             .map_err(|_| (close::BAD_MESSAGE, "Invalid message received"))?;
         let request = request.data(viewer).data(self.ip.clone());
-        let stream = self
-            .schema
-            .execute_stream(request)
-            .map(Some)
-            .chain(futures_util::stream::once(async { None }))
-            .boxed();
-        self.answered.remove(&id);
-        self.running.insert(id, stream);
+        self.generation += 1;
+        let generation = self.generation;
+        let task = tokio::spawn(run(
+            self.schema.clone(),
+            request,
+            id.clone(),
+            generation,
+            self.out.clone(),
+        ));
+        self.running.insert(id, (generation, task.abort_handle()));
         Ok(None)
     }
 
-    /// The frame for an operation's response, or for its end.
-    fn frame(&mut self, id: String, response: Option<Response>) -> Value {
-        let Some(response) = response else {
-            self.running.remove(&id);
-            self.answered.remove(&id);
-            return json!({ "type": "complete", "id": id });
+    /// Turns a task's report into a frame, unless the subscription was
+    /// completed meanwhile.
+    fn forward(&mut self, out: Out) -> Option<Value> {
+        let (id, generation) = match &out {
+            Out::Next { id, generation, .. }
+            | Out::Error { id, generation, .. }
+            | Out::Complete { id, generation } => (id.clone(), *generation),
         };
-        let response = crate::http::with_codes(response);
-        let first = self.answered.insert(id.clone());
-        if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-            self.running.remove(&id);
-            self.answered.remove(&id);
-            let payload = serde_json::to_value(&response.errors).unwrap_or_default();
-            return json!({ "type": "error", "id": id, "payload": payload });
+        if self.running.get(&id).map(|(g, _)| *g) != Some(generation) {
+            return None;
         }
-        let payload = serde_json::to_value(response).unwrap_or_default();
-        json!({ "type": "next", "id": id, "payload": payload })
+        match out {
+            Out::Next { payload, .. } => {
+                Some(json!({ "type": "next", "id": id, "payload": payload }))
+            }
+            Out::Error { payload, .. } => {
+                self.running.remove(&id);
+                Some(json!({ "type": "error", "id": id, "payload": payload }))
+            }
+            Out::Complete { .. } => {
+                self.running.remove(&id);
+                Some(json!({ "type": "complete", "id": id }))
+            }
+        }
     }
 
-    // `&mut`: the socket's future must stay `Send`, and its streams are not `Sync`.
-    async fn session_live(&mut self) -> bool {
+    async fn session_live(&self) -> bool {
         match &self.viewer {
             Some(v) => self
                 .state
@@ -265,6 +294,53 @@ impl Conn {
             None => true,
         }
     }
+}
+
+/// Drives one operation. A first response that carries only errors is
+/// the protocol's `error` message; otherwise responses are `next`.
+async fn run(
+    schema: ScrmSchema,
+    request: async_graphql::Request,
+    id: String,
+    generation: u64,
+    out: mpsc::Sender<Box<Out>>,
+) {
+    let mut stream = schema.execute_stream(request);
+    let mut first = true;
+    while let Some(response) = stream.next().await {
+        let response = coded(response);
+        let failed =
+            first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
+        first = false;
+        if failed {
+            let payload = serde_json::to_value(&response.errors).unwrap_or_default();
+            let _ = out
+                .send(Box::new(Out::Error {
+                    id,
+                    generation,
+                    payload,
+                }))
+                .await;
+            return;
+        }
+        let payload = serde_json::to_value(response).unwrap_or_default();
+        if out
+            .send(Box::new(Out::Next {
+                id: id.clone(),
+                generation,
+                payload,
+            }))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let _ = out.send(Box::new(Out::Complete { id, generation })).await;
+}
+
+fn coded(response: Response) -> Response {
+    crate::http::with_codes(response)
 }
 
 fn pong(message: &Value) -> Value {
