@@ -149,6 +149,30 @@ async fn a_failing_database_reaches_the_client_as_a_bare_internal_error() -> Res
 }
 
 #[tokio::test]
+async fn a_store_that_cannot_read_sessions_does_not_sign_anyone_out() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    app.state
+        .store
+        .execute_unprepared("ALTER TABLE sessions RENAME TO sessions_gone")
+        .await?;
+
+    let reply = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&admin.access)
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await?;
+
+    // 401 would make the app throw its tokens away; this is our fault.
+    assert_eq!(reply.status().as_u16(), 503);
+    let body: Value = reply.json().await?;
+    assert_eq!(code(&body), "INTERNAL", "{body}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_document_that_does_not_parse_is_a_400_with_parse_failed() -> Result<()> {
     let app = TestApp::spawn().await?;
 

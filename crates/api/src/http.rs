@@ -43,14 +43,19 @@ pub struct Http {
     pub schema: ScrmSchema,
 }
 
-/// The viewer behind an access token whose session is still live.
-pub async fn viewer_from_token(state: &AppState, token: &str) -> Option<(Viewer, DateTime<Utc>)> {
-    let claims = state.keys.verify(token)?;
-    let user = state
-        .store
-        .session_user(claims.sid, claims.sub)
-        .await
-        .ok()??;
+/// The viewer behind an access token whose session is still live;
+/// `None` for a token that is bad, expired or signed out. A store that
+/// cannot answer is an error, never a reason to sign someone out.
+pub async fn viewer_from_token(
+    state: &AppState,
+    token: &str,
+) -> scrm_domain::DomainResult<Option<(Viewer, DateTime<Utc>)>> {
+    let Some(claims) = state.keys.verify(token) else {
+        return Ok(None);
+    };
+    let Some(user) = state.store.session_user(claims.sid, claims.sub).await? else {
+        return Ok(None);
+    };
     let viewer = Viewer {
         actor: Actor {
             user_id: user.id,
@@ -59,7 +64,7 @@ pub async fn viewer_from_token(state: &AppState, token: &str) -> Option<(Viewer,
         },
         session_id: claims.sid,
     };
-    Some((viewer, DateTime::from_timestamp(claims.exp, 0)?))
+    Ok(DateTime::from_timestamp(claims.exp, 0).map(|exp| (viewer, exp)))
 }
 
 /// Reads `Authorization: Bearer …`. No header: anonymous. A header with
@@ -79,12 +84,20 @@ async fn viewer_from_headers(
         .map(|(_, token)| token)
         .unwrap_or_default();
     match viewer_from_token(state, token.trim()).await {
-        Some((viewer, _)) => Ok(Some(viewer)),
-        None => Err(error_reply(
+        Ok(Some((viewer, _))) => Ok(Some(viewer)),
+        Ok(None) => Err(error_reply(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
             "sign in again",
         )),
+        Err(err) => {
+            tracing::error!(error = ?err, "the session of a request could not be read");
+            Err(error_reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "internal error",
+            ))
+        }
     }
 }
 

@@ -5,7 +5,11 @@
 //!
 //! Each subscription runs in its own task and reports through one
 //! channel to the socket loop; `complete` aborts the task, dropping its
-//! stream and with it the bus subscription.
+//! stream and with it the bus subscription. Polling the streams from the
+//! socket's loop instead would save memory but is wrong: a stream waiting
+//! there on a pooled database connection stops while the loop waits on a
+//! slow client or on its own next query, and the pool runs dry (tried,
+//! and the suite caught it).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -36,6 +40,8 @@ pub mod close {
     pub const PROTOCOL_NOT_ACCEPTABLE: u16 = 4406;
     pub const DUPLICATE_ID: u16 = 4409;
     pub const TOO_MANY_INITS: u16 = 4429;
+    /// The server could not do its part (the store did not answer).
+    pub const INTERNAL: u16 = 4500;
 }
 
 /// What a subscription task tells the socket loop.
@@ -204,9 +210,14 @@ impl Conn {
         let token = payload["token"]
             .as_str()
             .ok_or((close::FORBIDDEN, "Forbidden"))?;
-        let (viewer, expires_at) = viewer_from_token(&self.state, token)
-            .await
-            .ok_or((close::FORBIDDEN, "Forbidden"))?;
+        let (viewer, expires_at) = match viewer_from_token(&self.state, token).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err((close::FORBIDDEN, "Forbidden")),
+            Err(err) => {
+                tracing::error!(error = ?err, "the session of a socket could not be read");
+                return Err((close::INTERNAL, "Internal server error"));
+            }
+        };
         // The same leeway as HTTP, so a token is good for as long on both.
         let leeway = Duration::from_secs(self.state.config.limits.jwt_leeway_seconds);
         let left = (expires_at - chrono::Utc::now())

@@ -439,6 +439,8 @@ async fn settle_invoice(
     let paid = state == InvoiceState::Paid;
     let applied = moved(&invoice, paid && !was_paid, false, overpaid);
     keep_audit(tx, audit, &applied, now).await?;
+    // TODO: a lock-free receipt number on PostgreSQL; this counter row
+    // makes settlements that complete an invoice commit one at a time.
     let receipt = if paid && invoice.receipt_number.is_none() {
         let prefix = now.format("%Y").to_string();
         Some(format!(
