@@ -150,6 +150,34 @@ async fn a_second_subscription_under_a_live_id_closes_with_4409() -> Result<()> 
 }
 
 #[tokio::test]
+async fn a_socket_refuses_what_http_refuses_with_the_same_codes() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let parent = app.user("Orang Tua", &[Role::Parent]).await?;
+    let mut ws = app.ws(parent.token()).await?;
+    let aliases: String = (0..31).map(|i| format!(" a{i}: me {{ id }}")).collect();
+
+    ws.subscribe("p", "{ me { ", json!({})).await?;
+    let unparsed = ws.next().await?;
+    ws.subscribe("a", &format!("{{{aliases} }}"), json!({}))
+        .await?;
+    let aliased = ws.next().await?;
+    // The socket stays open and the ids can be used again.
+    ws.subscribe("p", "{ me { id } }", json!({})).await?;
+    let answered = ws.next_data("p").await?;
+
+    let code = |frame: &scrm_e2e::Frame| match frame {
+        scrm_e2e::Frame::Message(m) if m["type"] == "error" => {
+            m["payload"][0]["extensions"]["code"].clone()
+        }
+        other => json!(format!("{other:?}")),
+    };
+    assert_eq!(code(&unparsed), "GRAPHQL_PARSE_FAILED");
+    assert_eq!(code(&aliased), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(answered["me"]["id"], json!(parent.user_id));
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_second_connection_init_closes_with_4429() -> Result<()> {
     let app = TestApp::spawn().await?;
     let parent = app.user("Orang Tua", &[Role::Parent]).await?;

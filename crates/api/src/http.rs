@@ -283,8 +283,8 @@ async fn execute(
         );
     }
     for request in &requests {
-        if let Err(reply) = precheck(&request.query, limits.max_aliases) {
-            return reply;
+        if let Err(refused) = precheck(&request.query, limits.max_aliases) {
+            return error_reply(StatusCode::BAD_REQUEST, refused.code, &refused.message);
         }
         let variables = serde_json::to_value(&request.variables).unwrap_or_default();
         if request.query.contains('\0') || has_nul(&variables) {
@@ -397,15 +397,19 @@ fn is_rfc2046_boundary(boundary: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b))
 }
 
+/// Why a document was refused before any resolver ran: its code and
+/// message.
+pub struct Refused {
+    pub code: &'static str,
+    pub message: String,
+}
+
 /// Refuses documents that do not parse or carry too many aliases,
-/// before any resolver runs.
-fn precheck(query: &str, max_aliases: usize) -> Result<(), Reply> {
-    let document = async_graphql::parser::parse_query(query).map_err(|e| {
-        error_reply(
-            StatusCode::BAD_REQUEST,
-            "GRAPHQL_PARSE_FAILED",
-            &format!("the query does not parse: {e}"),
-        )
+/// before any resolver runs (over HTTP and over the socket alike).
+pub fn precheck(query: &str, max_aliases: usize) -> Result<(), Refused> {
+    let document = async_graphql::parser::parse_query(query).map_err(|e| Refused {
+        code: "GRAPHQL_PARSE_FAILED",
+        message: format!("the query does not parse: {e}"),
     })?;
     let mut counter = AliasCounter {
         document: &document,
@@ -416,11 +420,10 @@ fn precheck(query: &str, max_aliases: usize) -> Result<(), Reply> {
         n.saturating_add(counter.count(&op.node.selection_set.node))
     });
     if aliases > max_aliases {
-        return Err(error_reply(
-            StatusCode::BAD_REQUEST,
-            "GRAPHQL_VALIDATION_FAILED",
-            &format!("too many aliases; the limit is {max_aliases}"),
-        ));
+        return Err(Refused {
+            code: "GRAPHQL_VALIDATION_FAILED",
+            message: format!("too many aliases; the limit is {max_aliases}"),
+        });
     }
     Ok(())
 }

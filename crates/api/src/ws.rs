@@ -254,6 +254,13 @@ impl Conn {
         }
         let request: async_graphql::Request = serde_json::from_value(message["payload"].clone())
             .map_err(|_| (close::BAD_MESSAGE, "Invalid message received"))?;
+        // The same checks as over HTTP, before any resolver runs.
+        let max_aliases = self.state.config.limits.max_aliases;
+        if let Err(refused) = crate::http::precheck(&request.query, max_aliases) {
+            let error =
+                json!([{ "message": refused.message, "extensions": { "code": refused.code } }]);
+            return Ok(Some(json!({ "type": "error", "id": id, "payload": error })));
+        }
         let request = request.data(viewer).data(self.ip.clone());
         self.generation += 1;
         let generation = self.generation;
