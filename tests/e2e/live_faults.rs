@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use scrm_e2e::{Frame, OwnRedis, School, TestApp};
+use scrm_e2e::{Frame, OwnRedis, School, TestApp, WsClient};
 use serde_json::{Value, json};
 
 use crate::conversations::{direct, send};
@@ -27,6 +27,22 @@ fn redis_cli(redis: &OwnRedis, args: &[&str]) -> Result<String> {
         .context("redis-cli is needed for this test")?;
     anyhow::ensure!(out.status.success(), "redis-cli {args:?} failed");
     Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Every event of subscription "1" until it completes.
+async fn heard_until_complete(ws: &mut WsClient) -> Result<Vec<Value>> {
+    let mut heard = vec![];
+    loop {
+        match ws.next_within(Duration::from_secs(10)).await? {
+            Some(Frame::Message(m)) if m["type"] == "next" => {
+                heard.push(m["payload"]["data"].clone())
+            }
+            Some(Frame::Message(m)) if m == json!({ "type": "complete", "id": "1" }) => {
+                return Ok(heard);
+            }
+            other => anyhow::bail!("the stream did not end ({other:?}) after {heard:?}"),
+        }
+    }
 }
 
 /// How many connections Redis has subscribed to `channel`.
@@ -173,18 +189,7 @@ async fn a_member_removed_while_events_are_lost_hears_nothing_more_of_the_thread
     .await?;
     send(&app, ayu, &thread, "g-1", "rahasia sesudah dikeluarkan").await?;
     redis.restart()?;
-    let mut heard = vec![];
-    loop {
-        match ws.next_within(Duration::from_secs(10)).await? {
-            Some(Frame::Message(m)) if m["type"] == "next" => {
-                heard.push(m["payload"]["data"].clone())
-            }
-            Some(Frame::Message(m)) => {
-                break assert_eq!(m, json!({ "type": "complete", "id": "1" }));
-            }
-            other => anyhow::bail!("the stream did not end ({other:?}) after {heard:?}"),
-        }
-    }
+    let heard = heard_until_complete(&mut ws).await?;
 
     let kinds: Vec<&Value> = heard.iter().map(|d| &d["threadEvents"]["kind"]).collect();
     assert_eq!(kinds, vec!["MEMBER_REMOVED"], "heard {heard:?}");
@@ -220,18 +225,7 @@ async fn a_member_whose_removal_was_never_announced_is_shown_no_later_message() 
         )
         .await?;
     send(&app, ayu, &thread, "g-1", "rahasia sesudah dikeluarkan").await?;
-    let mut heard = vec![];
-    loop {
-        match ws.next_within(Duration::from_secs(10)).await? {
-            Some(Frame::Message(m)) if m["type"] == "next" => {
-                heard.push(m["payload"]["data"].clone())
-            }
-            Some(Frame::Message(m)) => {
-                break assert_eq!(m, json!({ "type": "complete", "id": "1" }));
-            }
-            other => anyhow::bail!("the stream did not end ({other:?}) after {heard:?}"),
-        }
-    }
+    let heard = heard_until_complete(&mut ws).await?;
 
     assert!(removed);
     let kinds: Vec<&Value> = heard.iter().map(|d| &d["threadEvents"]["kind"]).collect();
@@ -264,18 +258,7 @@ async fn a_parent_whose_child_moves_class_leaves_its_thread_with_the_import() ->
         .upload_roster(&school.admin.access, moved.as_bytes().to_vec(), false)
         .await?;
     send(&app, teacher, &thread, "k-1", "Hanya untuk kelas VII-A").await?;
-    let mut heard = vec![];
-    loop {
-        match ws.next_within(Duration::from_secs(10)).await? {
-            Some(Frame::Message(m)) if m["type"] == "next" => {
-                heard.push(m["payload"]["data"].clone())
-            }
-            Some(Frame::Message(m)) => {
-                break assert_eq!(m, json!({ "type": "complete", "id": "1" }));
-            }
-            other => anyhow::bail!("the stream did not end ({other:?}) after {heard:?}"),
-        }
-    }
+    let heard = heard_until_complete(&mut ws).await?;
     let reopened = app
         .error_code(
             bima.token(),
