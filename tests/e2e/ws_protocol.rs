@@ -161,6 +161,10 @@ async fn a_socket_refuses_what_http_refuses_with_the_same_codes() -> Result<()> 
     ws.subscribe("a", &format!("{{{aliases} }}"), json!({}))
         .await?;
     let aliased = ws.next().await?;
+    let two_roots = "subscription { inboxEvents { totalUnread } ...more } \
+        fragment more on Subscription { announcementPublished { id } }";
+    ws.subscribe("r", two_roots, json!({})).await?;
+    let rooted = ws.next().await?;
     // The socket stays open and the ids can be used again.
     ws.subscribe("p", "{ me { id } }", json!({})).await?;
     let answered = ws.next_data("p").await?;
@@ -173,6 +177,7 @@ async fn a_socket_refuses_what_http_refuses_with_the_same_codes() -> Result<()> 
     };
     assert_eq!(code(&unparsed), "GRAPHQL_PARSE_FAILED");
     assert_eq!(code(&aliased), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(code(&rooted), "GRAPHQL_VALIDATION_FAILED");
     assert_eq!(answered["me"]["id"], json!(parent.user_id));
     Ok(())
 }

@@ -425,6 +425,18 @@ pub fn precheck(query: &str, max_aliases: usize) -> Result<(), Refused> {
             message: format!("too many aliases; the limit is {max_aliases}"),
         });
     }
+    // The library would stream two root fields under one id; the
+    // protocol's subscriptions have one.
+    let many_roots = document.operations.iter().any(|(_, op)| {
+        op.node.ty == OperationType::Subscription
+            && root_fields(&document, &op.node.selection_set.node, 0) != 1
+    });
+    if many_roots {
+        return Err(Refused {
+            code: "GRAPHQL_VALIDATION_FAILED",
+            message: "a subscription selects exactly one root field".to_owned(),
+        });
+    }
     Ok(())
 }
 
@@ -467,6 +479,29 @@ impl<'a> AliasCounter<'a> {
         self.done.insert(key.as_str(), n);
         n
     }
+}
+
+/// The fields a selection set asks for at its own level, through its
+/// fragments (a cycle, invalid anyway, stops at a small depth).
+fn root_fields(document: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+    if depth > 8 {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => {
+                root_fields(document, &f.node.selection_set.node, depth + 1)
+            }
+            Selection::FragmentSpread(s) => document
+                .fragments
+                .get(s.node.fragment_name.node.as_str())
+                .map_or(0, |f| {
+                    root_fields(document, &f.node.selection_set.node, depth + 1)
+                }),
+        })
+        .sum()
 }
 
 fn operation_kind(query: &str, name: Option<&str>) -> Option<OperationType> {
