@@ -127,10 +127,25 @@ async fn scrm_side(bench: &Bench<'_>, n: usize) -> Result<Held> {
     })
 }
 
+/// Subscribes, then runs a query on the same socket and waits for its
+/// end: the server takes a socket's messages in order, so by then it has
+/// taken the subscription too. (A fixed pause alone raced a busy server:
+/// a subscription taken after the closing announcement rightly misses it.)
 async fn subscribed(addr: SocketAddr, token: &str) -> Result<Socket> {
     let mut socket = Socket::open(addr, token).await?;
     socket.subscribe("a", SUBSCRIPTION, json!({})).await?;
-    Ok(socket)
+    socket
+        .subscribe("probe", "{ __typename }", json!({}))
+        .await?;
+    loop {
+        match socket.next(DELIVERY_LIMIT).await? {
+            Some(Frame::Next { id, .. }) if id == "probe" => continue,
+            Some(Frame::Other(m)) if m["type"] == "complete" && m["id"] == "probe" => {
+                return Ok(socket);
+            }
+            other => anyhow::bail!("the probe on a new socket did not complete: {other:?}"),
+        }
+    }
 }
 
 async fn echo_side(n: usize) -> Result<Held> {
