@@ -29,6 +29,23 @@ fn redis_cli(redis: &OwnRedis, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// Ayu's group with Bima and Citra, Citra following it as subscription
+/// "1" and past its first message.
+async fn citra_listening_in_a_group(app: &TestApp) -> Result<(School, String, WsClient)> {
+    let school = School::new(app).await?;
+    let (ayu, bima, citra) = (
+        &school.ayu_parent,
+        &school.bima_parent,
+        &school.citra_parent,
+    );
+    let thread = group(app, ayu, &[bima, citra]).await?;
+    let mut ws = app.ws(citra.token()).await?;
+    subscribe(&mut ws, "1", &thread, None).await?;
+    send(app, ayu, &thread, "g-0", "sebelum").await?;
+    anyhow::ensure!(next_posted(&mut ws, "1").await?.1 == "sebelum");
+    Ok((school, thread, ws))
+}
+
 /// Every event of subscription "1" until it completes.
 async fn heard_until_complete(ws: &mut WsClient) -> Result<Vec<Value>> {
     let mut heard = vec![];
@@ -167,17 +184,8 @@ async fn a_completed_subscription_leaves_its_redis_channel_within_a_second() -> 
 async fn a_member_removed_while_events_are_lost_hears_nothing_more_of_the_thread() -> Result<()> {
     let mut redis = OwnRedis::start()?;
     let app = TestApp::spawn_with(|c| c.redis_url = Some(redis.url())).await?;
-    let school = School::new(&app).await?;
-    let (ayu, bima, citra) = (
-        &school.ayu_parent,
-        &school.bima_parent,
-        &school.citra_parent,
-    );
-    let thread = group(&app, ayu, &[bima, citra]).await?;
-    let mut ws = app.ws(citra.token()).await?;
-    subscribe(&mut ws, "1", &thread, None).await?;
-    send(&app, ayu, &thread, "g-0", "sebelum").await?;
-    assert_eq!(next_posted(&mut ws, "1").await?.1, "sebelum");
+    let (school, thread, mut ws) = citra_listening_in_a_group(&app).await?;
+    let (ayu, citra) = (&school.ayu_parent, &school.citra_parent);
 
     redis.stop();
     let remove = "mutation($t: UUID!, $u: UUID!) { removeMember(threadId: $t, userId: $u) }";
@@ -199,17 +207,8 @@ async fn a_member_removed_while_events_are_lost_hears_nothing_more_of_the_thread
 #[tokio::test]
 async fn a_member_whose_removal_was_never_announced_is_shown_no_later_message() -> Result<()> {
     let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    let (ayu, bima, citra) = (
-        &school.ayu_parent,
-        &school.bima_parent,
-        &school.citra_parent,
-    );
-    let thread = group(&app, ayu, &[bima, citra]).await?;
-    let mut ws = app.ws(citra.token()).await?;
-    subscribe(&mut ws, "1", &thread, None).await?;
-    send(&app, ayu, &thread, "g-0", "sebelum").await?;
-    assert_eq!(next_posted(&mut ws, "1").await?.1, "sebelum");
+    let (school, thread, mut ws) = citra_listening_in_a_group(&app).await?;
+    let (ayu, citra) = (&school.ayu_parent, &school.citra_parent);
 
     // Taken out in the store alone: no MEMBER_REMOVED event is published,
     // as when the bus drops it. The next message's event carries the
