@@ -69,6 +69,15 @@ async fn issue_to_children(app: &TestApp, school: &School) -> Result<Vec<Value>>
         .unwrap_or_default())
 }
 
+/// A school whose children have their invoices, and the id of Ayu's.
+async fn ayu_with_an_invoice() -> Result<(TestApp, School, String)> {
+    let app = TestApp::spawn().await?;
+    let school = School::new(&app).await?;
+    issue_to_children(&app, &school).await?;
+    let id = invoice_of(&app, &school.ayu_parent).await?;
+    Ok((app, school, id))
+}
+
 async fn invoice_of(app: &TestApp, parent: &Session) -> Result<String> {
     let data = app
         .ok(
@@ -258,10 +267,7 @@ async fn invoice_detail(app: &TestApp, who: &Session, id: &str) -> Result<Value>
 
 #[tokio::test]
 async fn the_same_notification_three_times_at_once_pays_once() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     let payment = start(&app, &school.ayu_parent, &id, "MIDTRANS", "m-1", None).await?;
     let order = payment["orderId"].as_str().context("order")?;
 
@@ -302,10 +308,7 @@ async fn the_same_notification_three_times_at_once_pays_once() -> Result<()> {
 
 #[tokio::test]
 async fn a_wrong_signature_or_a_wrong_amount_changes_nothing_and_is_logged() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     let payment = start(&app, &school.ayu_parent, &id, "MIDTRANS", "m-2", None).await?;
     let order = payment["orderId"].as_str().context("order")?;
 
@@ -398,10 +401,7 @@ async fn a_wrong_signature_or_a_wrong_amount_changes_nothing_and_is_logged() -> 
 
 #[tokio::test]
 async fn an_expiry_after_settlement_does_not_unpay_and_a_fee_is_kept_apart() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     let payment = start(&app, &school.ayu_parent, &id, "MIDTRANS", "m-3", None).await?;
     let order = payment["orderId"].as_str().context("order")?;
 
@@ -450,10 +450,7 @@ async fn an_expiry_after_settlement_does_not_unpay_and_a_fee_is_kept_apart() -> 
 
 #[tokio::test]
 async fn an_idempotency_key_stands_for_one_request() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
 
     let first = start(
         &app,
@@ -600,10 +597,7 @@ async fn a_coupon_is_used_no_more_often_than_its_limit() -> Result<()> {
 
 #[tokio::test]
 async fn the_paid_invoice_reaches_the_parents_app_live() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     let mut ws = app.ws(school.ayu_parent.token()).await?;
     ws.subscribe(
         "inv",
@@ -644,10 +638,7 @@ async fn sandbox(
 
 #[tokio::test]
 async fn no_coupon_or_void_while_a_payment_is_under_way() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     app.ok(
         school.admin.token(),
         "mutation { createCoupon(input: { code: \"SEMUA\", description: \"Promo\", amountIdr: 300000,
@@ -678,10 +669,7 @@ async fn no_coupon_or_void_while_a_payment_is_under_way() -> Result<()> {
 
 #[tokio::test]
 async fn money_that_arrives_for_a_paid_invoice_is_listed_for_refund_not_lost() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     let first = start(&app, &school.ayu_parent, &id, "MIDTRANS", "o-1", None).await?;
     notify(
         &app,
@@ -767,10 +755,7 @@ async fn the_early_payment_discount_is_earned_by_paying_in_full_in_time() -> Res
 
 #[tokio::test]
 async fn two_clerks_confirming_one_transfer_at_once_credit_it_once() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let school = School::new(&app).await?;
-    issue_to_children(&app, &school).await?;
-    let id = invoice_of(&app, &school.ayu_parent).await?;
+    let (app, school, id) = ayu_with_an_invoice().await?;
     let transfer = start(&app, &school.ayu_parent, &id, "BANK_TRANSFER", "b-1", None).await?;
     let confirm = "mutation($p: ID!, $a: Int!) { confirmBankTransfer(paymentId: $p, receivedAmountIdr: $a) { amountIdr } }";
 

@@ -34,11 +34,17 @@ impl Latencies {
 
     /// "p50 1.20 ms, p95 3.40 ms, p99 7.10 ms (n=1234)".
     pub fn summary(&mut self) -> String {
+        self.summary_to("p99", 99.0)
+    }
+
+    /// p50 and p95, then the percentile `top` named `label` (such as
+    /// "max" for 100).
+    pub fn summary_to(&mut self, label: &str, top: f64) -> String {
         format!(
-            "p50 {}, p95 {}, p99 {} (n={})",
+            "p50 {}, p95 {}, {label} {} (n={})",
             millis(self.percentile(50.0)),
             millis(self.percentile(95.0)),
-            millis(self.percentile(99.0)),
+            millis(self.percentile(top)),
             self.len()
         )
     }

@@ -118,7 +118,7 @@ impl Applied {
 
 /// The payment row a state change moved.
 #[derive(FromQueryResult)]
-struct Moved {
+struct MovedPayment {
     id: Uuid,
     invoice_id: Uuid,
     amount_idr: i64,
@@ -355,7 +355,7 @@ async fn move_payment(
     next: PaymentState,
     change: Change<'_>,
     now: DateTime<Utc>,
-) -> DomainResult<Option<Moved>> {
+) -> DomainResult<Option<MovedPayment>> {
     let from: Vec<String> = PaymentState::predecessors(next)
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
@@ -400,7 +400,7 @@ async fn move_payment(
 /// until commit; so it is taken last, after the audit row.
 async fn settle_invoice(
     tx: &sea_orm::DatabaseTransaction,
-    payment: &Moved,
+    payment: &MovedPayment,
     audit: Option<Audit<'_>>,
     now: DateTime<Utc>,
 ) -> DomainResult<Applied> {

@@ -33,7 +33,7 @@ use super::Bench;
 use crate::client::Api;
 use crate::options::Activity;
 use crate::report::{Figure, Report, Row};
-use crate::stats::{Latencies, millis};
+use crate::stats::Latencies;
 
 /// Writes in flight at once while seeding: the SQLite pool's size.
 const AT_ONCE: usize = 8;
@@ -92,7 +92,7 @@ pub async fn run(bench: &Bench<'_>, report: &mut Report) -> Result<()> {
         year.0,
         year.1,
         over_year.summary(),
-        spread(&mut facts),
+        facts.summary_to("max", 100.0),
         month_name(month.0),
         over_month.summary(),
     );
@@ -185,20 +185,10 @@ impl Timed {
         let statements = self.statements.get(self.statements.len() / 2);
         format!(
             "{}, {} statements a report",
-            spread(&mut self.latencies),
+            self.latencies.summary_to("max", 100.0),
             statements.copied().unwrap_or_default()
         )
     }
-}
-
-fn spread(latencies: &mut Latencies) -> String {
-    format!(
-        "p50 {}, p95 {}, max {} (n={})",
-        millis(latencies.percentile(50.0)),
-        millis(latencies.percentile(95.0)),
-        millis(latencies.percentile(100.0)),
-        latencies.len()
-    )
 }
 
 /// How many families the report counts, and how many have an account.
